@@ -1,0 +1,1 @@
+"""The read-only FastAPI app over the published summary tables."""

@@ -1,0 +1,1 @@
+"""The `chess-patterns` command line."""

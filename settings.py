@@ -1,0 +1,89 @@
+"""The one settings object: read from the environment (or `.env`) at the entry points, then passed down."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+VERSION = "0.1.0"
+DEFAULT_USER_AGENT = (
+    f"chess-patterns/{VERSION} (+https://github.com/chess-patterns; contact: set CHESSCOM_USER_AGENT)"
+)
+
+
+class Settings(BaseSettings):
+    """Every setting of the analyzer; field names map to upper-case environment variables."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    chesscom_base_url: str = Field(
+        "https://api.chess.com/pub",
+        description="PubAPI root; point it at a local mirror to run offline.",
+    )
+    chesscom_user_agent: str = Field(
+        DEFAULT_USER_AGENT,
+        description="Sent on every request; Chess.com blocks anonymous clients. Put a contact in it.",
+    )
+    chesscom_min_interval_seconds: float = Field(
+        0.0, ge=0, description="Minimum pause between two requests to Chess.com."
+    )
+    chesscom_timeout_seconds: float = Field(
+        30.0, gt=0, description="Connect/read timeout of one request to Chess.com."
+    )
+    chesscom_retry_budget_seconds: float = Field(
+        120.0,
+        ge=0,
+        description="Total time one request may spend retrying 429/5xx/network faults before giving up.",
+    )
+    revalidate_after_days: int = Field(
+        30,
+        ge=0,
+        description="Stored months older than the current and previous one are asked again only "
+        "after this many days (or with --full).",
+    )
+    data_dir: Path = Field(Path("./data"), description="Raw store, lake and local databases.")
+    database_url: str | None = Field(
+        None,
+        description="Where summaries are published; default sqlite:///<DATA_DIR>/patterns.sqlite. "
+        "A postgresql:// URL (Neon) in production.",
+    )
+    redis_url: str | None = Field(
+        None, description="Optional shared cache for the API; without it, an in-process cache."
+    )
+    player_timezones: dict[str, str] = Field(
+        default_factory=dict,
+        description='Time zone per player for time_of_day, as JSON: {"hikaru": "America/New_York"}.',
+    )
+    default_timezone: str = Field("UTC", description="Time zone of players not in PLAYER_TIMEZONES.")
+    parse_workers: int = Field(
+        default_factory=lambda: max(1, min(2, os.cpu_count() or 1)),
+        ge=1,
+        description="Worker processes that parse months in a backfill.",
+    )
+    api_cache_max_age_seconds: int = Field(
+        30, ge=0, description="Cache-Control max-age of API responses."
+    )
+    api_rate_limit_per_minute: int = Field(
+        6000, ge=1, description="Requests per minute one client address may make to the API."
+    )
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The publish target, defaulting to the embedded SQLite file under DATA_DIR."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'patterns.sqlite').resolve()}"
+
+    @property
+    def raw_dir(self) -> Path:
+        return self.data_dir / "raw" / "chesscom"
+
+    @property
+    def lake_dir(self) -> Path:
+        return self.data_dir / "lake"
+
+    def timezone_for(self, username: str) -> str:
+        return self.player_timezones.get(username.lower(), self.default_timezone)

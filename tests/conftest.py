@@ -1,0 +1,81 @@
+"""Shared test fixtures: the real Chess.com fixture folder, a fresh PostgreSQL database, Redis."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = Path(
+    os.environ.get("CHESS_FIXTURES_DIR", REPO.parent / "shared" / "fixtures" / "chesscom")
+).resolve()
+PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def _unavailable(what: str, error: Exception) -> None:
+    """Skip on a developer machine without the service; fail loudly in CI."""
+    message = f"{what} is not reachable ({error}); start it as .ci/run does"
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def fixtures_dir() -> Path:
+    """The real recorded Chess.com data in ../shared/fixtures/chesscom (never copied here)."""
+    if not FIXTURES.is_dir():
+        pytest.fail(f"fixture folder {FIXTURES} is missing; set CHESS_FIXTURES_DIR")
+    return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The admin URL of the local PostgreSQL server."""
+    import psycopg
+
+    try:
+        with psycopg.connect(PG_ADMIN_URL, connect_timeout=5):
+            pass
+    except psycopg.Error as error:
+        _unavailable("PostgreSQL", error)
+    return PG_ADMIN_URL
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A fresh, empty database of its own for one test, dropped afterwards."""
+    import psycopg
+
+    name = f"cp_test_{secrets.token_hex(6)}"
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = postgres_server.rsplit("/", 1)[0]
+    try:
+        yield f"postgresql://{base.split('://', 1)[1]}/{name}"
+    finally:
+        with psycopg.connect(postgres_server, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """A Redis database number used by this test alone, flushed before and after."""
+    import redis
+
+    url = f"{REDIS_TEST_URL}/{secrets.randbelow(15) + 1}"
+    client = redis.Redis.from_url(url, socket_connect_timeout=3)
+    try:
+        client.flushdb()
+    except redis.RedisError as error:
+        _unavailable("Redis", error)
+    try:
+        yield url
+    finally:
+        client.flushdb()
+        client.close()
