@@ -1,1 +1,221 @@
-"""The `chess-patterns` command line."""
+"""The `chess-patterns` command line: refresh, serve, mirror, report, import and db upgrade."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+if TYPE_CHECKING:
+    from flows.stages import PlayerOutcome
+    from settings import Settings
+
+app = typer.Typer(
+    help="Learn what in your own Chess.com games wins and loses you points.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Manage the published database.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+out = Console()
+err = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    """Print one clear line (no traceback) and return the exit to raise."""
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def _settings() -> Settings:
+    """Build the one settings object at the entry point, with a readable error if it is wrong."""
+    from settings import Settings
+
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in error.errors()
+        )
+        raise _fail(f"invalid settings: {problems}") from None
+
+
+def _describe(outcome: PlayerOutcome) -> str:
+    parts: list[str] = []
+    if outcome.ingest is not None:
+        i = outcome.ingest
+        parts.append(
+            f"{i.months_listed} months listed, {len(i.fetched)} fetched, "
+            f"{len(i.unchanged)} unchanged, {len(i.failed)} failed"
+        )
+    if outcome.parse is not None:
+        p = outcome.parse
+        parts.append(
+            f"{len(p.months_parsed)} months parsed ({len(p.months_skipped)} up to date), "
+            f"{p.games} games, {p.parse_errors} unparsable"
+        )
+    if outcome.publish is not None:
+        pub = outcome.publish
+        parts.append(
+            f"published {pub.rows} rows ({pub.bytes / 1024:.0f} KiB), snapshot {pub.snapshot_id}"
+        )
+    return "; ".join(parts)
+
+
+@app.command()
+def refresh(
+    usernames: Annotated[list[str], typer.Argument(help="Chess.com usernames.", metavar="USER...")],
+    full: Annotated[
+        bool, typer.Option("--full", help="Revalidate every stored month, not just recent ones.")
+    ] = False,
+    offline: Annotated[
+        bool,
+        typer.Option("--offline", help="Rebuild from the raw store without asking Chess.com."),
+    ] = False,
+) -> None:
+    """Fetch players' archives, parse them, compute every summary and publish it.
+
+    Reads CHESSCOM_BASE_URL, CHESSCOM_USER_AGENT, DATA_DIR, DATABASE_URL, PLAYER_TIMEZONES and the
+    other CHESSCOM_* settings. Runs as a Prefect flow when PREFECT_API_URL names a server, else runs
+    the same stages directly. Exits 0 only when every player was refreshed completely.
+    """
+    settings = _settings()
+    if os.environ.get("PREFECT_API_URL"):
+        from flows.refresh import refresh_flow
+
+        outcomes = refresh_flow(list(usernames), full=full, offline=offline)
+    else:
+        from flows.stages import refresh_players
+
+        outcomes = refresh_players(settings, usernames, full=full, offline=offline)
+    for outcome in outcomes:
+        if outcome.error is not None:
+            err.print(f"[bold red]error:[/] {outcome.error}", highlight=False, soft_wrap=True)
+            continue
+        out.print(f"[bold]{outcome.username}[/]: {_describe(outcome)}", highlight=False)
+        for warning in outcome.warnings:
+            err.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+    if not all(outcome.ok for outcome in outcomes):
+        raise typer.Exit(1)
+
+
+@app.command(name="import")
+def import_(
+    username: Annotated[str, typer.Argument(help="The player the games belong to.")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Monthly JSON bodies or PGN exports.", exists=True, dir_okay=False, metavar="FILE..."
+        ),
+    ],
+) -> None:
+    """Import monthly JSON bodies or PGN exports into the raw store, each game once.
+
+    Reads DATA_DIR. Follow with `chess-patterns refresh USER --offline` to publish them.
+    """
+    from adapters.ingest import import_files
+    from transforms.usernames import InvalidUsernameError, normalize_username
+
+    settings = _settings()
+    try:
+        report = import_files(settings, normalize_username(username), files)
+    except (InvalidUsernameError, ValueError, OSError) as error:
+        raise _fail(str(error)) from None
+    out.print(
+        f"[bold]{report.username}[/]: {report.games_added} games added, "
+        f"{report.games_already_present} already stored, "
+        f"{len(report.months_written)} months written",
+        highlight=False,
+    )
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the read-only summary API (and its docs at /docs).
+
+    Reads DATABASE_URL (or DATA_DIR for the embedded SQLite), REDIS_URL and the API_* settings.
+    """
+    import uvicorn
+
+    from api.app import create_app
+
+    uvicorn.run(create_app(_settings()), host=host, port=port, access_log=False)
+
+
+@app.command()
+def mirror(
+    directory: Annotated[
+        Path,
+        typer.Argument(help="A folder laid out as <user>/<YYYY>/<MM>.json.", file_okay=False),
+    ],
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve a folder of monthly archives over HTTP exactly like the Chess.com PubAPI.
+
+    Point CHESSCOM_BASE_URL at http://HOST:PORT/pub to refresh from it. Reads no settings.
+    """
+    from adapters.mirror import serve_mirror
+
+    if not directory.is_dir():
+        raise _fail(f"{directory} is not a folder of archives (<user>/<YYYY>/<MM>.json)")
+    err.print(f"mirror of {directory} at http://{host}:{port}/pub", highlight=False)
+    serve_mirror(directory, host=host, port=port)
+
+
+@app.command()
+def report(
+    username: Annotated[str, typer.Argument(help="A published player.")],
+) -> None:
+    """Print every published summary of a player as tables in the terminal.
+
+    Reads DATABASE_URL (or DATA_DIR for the embedded SQLite).
+    """
+    from adapters.publish import read_player, read_summary_rows
+    from adapters.report import render_report
+    from transforms.catalogue import SUMMARIES
+    from transforms.usernames import InvalidUsernameError, normalize_username
+
+    settings = _settings()
+    try:
+        name = normalize_username(username)
+    except InvalidUsernameError as error:
+        raise _fail(str(error)) from None
+    url = settings.resolved_database_url
+    if read_player(url, name) is None:
+        raise _fail(f"{name!r} has not been published yet: run `chess-patterns refresh {name}`")
+    tables = {s.name: read_summary_rows(url, name, s.name) for s in SUMMARIES}
+    render_report(out, name, tables)
+
+
+@db_app.command()
+def upgrade() -> None:
+    """Create or upgrade the published tables. Reads DATABASE_URL (or DATA_DIR)."""
+    from adapters.publish import upgrade_schema
+
+    settings = _settings()
+    applied = upgrade_schema(settings.resolved_database_url)
+    out.print(f"applied {len(applied)} migrations" + (f": {', '.join(applied)}" if applied else ""))
+
+
+def main() -> None:
+    """Entry point that keeps Ctrl-C to one line."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

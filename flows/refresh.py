@@ -1,0 +1,32 @@
+"""The Prefect refresh flow: one task per player, each running the stages of flows/stages.py."""
+
+from __future__ import annotations
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from flows import stages
+from settings import Settings
+
+
+# A refresh must always look at Chess.com and the store again, so no result caching.
+@task(name="refresh-player", cache_policy=NO_CACHE)
+def refresh_player_task(
+    settings: Settings, username: str, full: bool, offline: bool
+) -> stages.PlayerOutcome:
+    """Ingest, parse, summarise and publish one player; failures come back in the outcome."""
+    return stages.refresh_player(settings, username, full=full, offline=offline)
+
+
+@flow(
+    name="refresh-players",
+    task_runner=ThreadPoolTaskRunner(max_workers=stages.MAX_PLAYERS_IN_PARALLEL),
+)
+def refresh_flow(
+    usernames: list[str], full: bool = False, offline: bool = False
+) -> list[stages.PlayerOutcome]:
+    """Refresh each player side by side; Chess.com still sees one request at a time."""
+    settings = Settings()
+    futures = [refresh_player_task.submit(settings, name, full, offline) for name in usernames]
+    return [future.result() for future in futures]
