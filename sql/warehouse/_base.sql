@@ -1,0 +1,121 @@
+-- shared helpers run before every summary: interval macros, the per-game base `pg`, live sessions `sg`
+
+-- wilson 95 % score interval for k successes out of n (z = 1.96, z² = 3.8416)
+create or replace macro wilson_low(k, n) as
+    case when n > 0 then greatest(0.0,
+        ((k / n) + 1.9208 / n - 1.96 * sqrt((k / n) * (1 - k / n) / n + 0.9604 / (n * n)))
+        / (1 + 3.8416 / n)) end;
+
+create or replace macro wilson_high(k, n) as
+    case when n > 0 then least(1.0,
+        ((k / n) + 1.9208 / n + 1.96 * sqrt((k / n) * (1 - k / n) / n + 0.9604 / (n * n)))
+        / (1 + 3.8416 / n)) end;
+
+-- mean ± 1.96·sd/√n clipped to [lo, hi]; one observation says nothing about spread, so [lo, hi]
+create or replace macro mean_low(m, sd, n, lo, hi) as
+    case when n > 1 then greatest(lo, least(hi, m - 1.96 * sd / sqrt(n))) when n = 1 then lo end;
+
+create or replace macro mean_high(m, sd, n, lo, hi) as
+    case when n > 1 then least(hi, greatest(lo, m + 1.96 * sd / sqrt(n))) when n = 1 then hi end;
+
+-- elo expected score of a player rated me against opp
+create or replace macro elo_expected(me, opp) as 1.0 / (1.0 + power(10.0, (opp - me) / 400.0));
+
+-- fide handbook 8.1.1 table of dp by score fraction p (rounded to 2 decimals), ±800 at 100 % / 0 %
+create or replace macro fide_dp(p) as
+    sign(p - 0.5) * ([0, 7, 14, 21, 29, 36, 43, 50, 57, 65, 72, 80, 87, 95, 102, 110, 117, 125, 133,
+        141, 149, 158, 166, 175, 184, 193, 202, 211, 220, 230, 240, 251, 262, 273, 284, 296, 309,
+        322, 336, 351, 366, 383, 401, 422, 444, 470, 501, 538, 589, 677, 800])[
+        cast(round(abs(p - 0.5) * 100) as integer) + 1];
+
+create or replace macro label(is_rolled_up, value) as
+    case when is_rolled_up = 1 then 'all' else value end;
+
+create or replace table pg as
+with source as (
+    select * from games
+),
+
+based as (
+    select
+        source.*,
+        coalesce(source.time_class, 'unknown') as tc,
+        coalesce(source.color, 'unknown') as co,
+        source.rating is not null and source.opponent_rating is not null as has_ratings,
+        case
+            when source.rating is not null and source.opponent_rating is not null
+                then elo_expected(source.rating, source.opponent_rating)
+        end as expected,
+        source.opponent_rating - source.rating as rating_diff,
+        source.parse_error is null and coalesce(source.plies, 0) > 0 as has_moves,
+        coalesce(source.start_time, source.end_time) as began
+    from source
+)
+
+select * from based;
+
+create or replace table sg as
+with live as (
+    select game_id, tc, co, result, score, expected, began, end_time
+    from pg
+    where tc <> 'daily' and end_time is not null
+),
+
+ordered as (
+    select
+        live.*,
+        max(end_time) over (
+            order by began, end_time, game_id rows between unbounded preceding and 1 preceding
+        ) as prev_end
+    from live
+),
+
+flagged as (
+    select
+        ordered.*,
+        -- a game starting exactly 60 minutes after the last one ended stays in the session
+        case when prev_end is null or began > prev_end + interval 60 minute then 1 else 0 end
+            as new_session
+    from ordered
+),
+
+numbered as (
+    select
+        flagged.*,
+        sum(new_session) over (order by began, end_time, game_id rows unbounded preceding)
+            as session_id
+    from flagged
+),
+
+positioned as (
+    select
+        numbered.*,
+        row_number() over w as index_in_session,
+        lag(result) over w as prev_result,
+        case when new_session = 0 then greatest(0.0, epoch(began - prev_end) / 60.0) end
+            as minutes_since_last,
+        sum(case when result = 'loss' then 0 else 1 end) over (w rows unbounded preceding)
+            as non_loss_run
+    from numbered
+    window w as (partition by session_id order by began, end_time, game_id)
+),
+
+streaked as (
+    select
+        positioned.*,
+        case when result = 'loss' then count(*) filter (where result = 'loss') over (
+            partition by session_id, non_loss_run order by began, end_time, game_id
+            rows unbounded preceding) else 0 end as loss_run
+    from positioned
+),
+
+final as (
+    select
+        game_id, tc, co, result, score, expected, began, end_time, session_id,
+        index_in_session, prev_result, minutes_since_last,
+        lag(loss_run) over (partition by session_id order by began, end_time, game_id)
+            as losses_before
+    from streaked
+)
+
+select * from final;

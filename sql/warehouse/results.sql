@@ -1,0 +1,52 @@
+-- results by time class and colour, rating-adjusted, with both performance ratings
+with player_games as (
+    select tc, co, result, score, expected, opponent_rating, has_ratings
+    from pg
+),
+
+grouped as (
+    select
+        label(grouping(tc), tc) as time_class,
+        label(grouping(co), co) as color,
+        count(*) as games,
+        count(*) filter (where result = 'win') as wins,
+        count(*) filter (where result = 'draw') as draws,
+        count(*) filter (where result = 'loss') as losses,
+        avg(score) as score,
+        stddev_samp(score) as score_sd,
+        count(*) filter (where has_ratings) as games_with_ratings,
+        avg(expected) as expected_score,
+        avg(score - expected) as residual,
+        avg(opponent_rating) filter (where opponent_rating is not null) as mean_opponent_rating,
+        avg(score) filter (where opponent_rating is not null) as score_vs_known,
+        avg(opponent_rating + 1000.0 * (score - 0.5)) filter (where opponent_rating is not null)
+            as performance_linear
+    from player_games
+    group by grouping sets ((tc, co), (tc), (co), ())
+    having count(*) > 0
+),
+
+final as (
+    select
+        $username as username,
+        time_class,
+        color,
+        games,
+        wins,
+        draws,
+        losses,
+        score,
+        mean_low(score, score_sd, games, 0.0, 1.0) as score_low,
+        mean_high(score, score_sd, games, 0.0, 1.0) as score_high,
+        expected_score,
+        residual,
+        games < 10 as low_sample,
+        games_with_ratings,
+        mean_opponent_rating,
+        mean_opponent_rating + fide_dp(score_vs_known) as performance_fide,
+        performance_linear
+    from grouped
+)
+
+select * from final
+order by time_class, color

@@ -1,0 +1,112 @@
+"""`results` on a hand-made player whose right answers are worked out below by hand."""
+
+from __future__ import annotations
+
+import math
+
+import polars as pl
+import pytest
+
+from adapters.warehouse import compute_summaries_from_frames
+from tests.warehouse.frames import empty_moves, game, games_frame
+
+
+def _e(me: float, opp: float) -> float:
+    return 1 / (1 + 10 ** ((opp - me) / 400))
+
+
+@pytest.fixture(scope="module")
+def results() -> pl.DataFrame:
+    games = games_frame(
+        [
+            game(0, result="win", rating=1500, opponent_rating=1500),
+            game(1, result="draw", rating=1500, opponent_rating=1700),
+            # a website download without Elo headers, unrated
+            game(2, result="loss", color="black", rating=None, opponent_rating=None, rated=False),
+            game(
+                3,
+                result="win",
+                color="black",
+                time_class="rapid",
+                rating=1600,
+                opponent_rating=1400,
+                rated=False,
+            ),
+            game(
+                4,
+                result="draw",
+                time_class="daily",
+                rating=1500,
+                opponent_rating=1300,
+                base_seconds=None,
+                time_control="1/86400",
+                days_per_move=1,
+            ),
+            # somebody else's game in the same frame is ignored
+            game(5, username="carol"),
+        ]
+    )
+    return compute_summaries_from_frames(games, empty_moves(), "Alice")["results"]
+
+
+def _row(frame: pl.DataFrame, time_class: str, color: str) -> dict[str, object]:
+    rows = frame.filter((pl.col("time_class") == time_class) & (pl.col("color") == color))
+    assert rows.height == 1, (time_class, color)
+    return rows.row(0, named=True)
+
+
+def test_all_row_by_hand(results: pl.DataFrame) -> None:
+    row = _row(results, "all", "all")
+    assert row["username"] == "alice"
+    assert (row["games"], row["wins"], row["draws"], row["losses"]) == (5, 2, 2, 1)
+    assert row["score"] == pytest.approx(0.6)
+    # scores 1, .5, 0, 1, .5: sample sd = sqrt(.7 / 4)
+    half = 1.96 * math.sqrt(0.7 / 4) / math.sqrt(5)
+    assert row["score_low"] == pytest.approx(0.6 - half)
+    assert row["score_high"] == pytest.approx(0.6 + half)
+    assert row["low_sample"] is True
+    # game 2 has no ratings: left out of the expectation only
+    assert row["games_with_ratings"] == 4
+    expected = [_e(1500, 1500), _e(1500, 1700), _e(1600, 1400), _e(1500, 1300)]
+    assert row["expected_score"] == pytest.approx(sum(expected) / 4)
+    scores = [1.0, 0.5, 1.0, 0.5]
+    residual = sum(s - e for s, e in zip(scores, expected, strict=True)) / 4
+    assert row["residual"] == pytest.approx(residual)
+    assert row["mean_opponent_rating"] == pytest.approx(1475)
+    # p = 3/4 over the games with a known opponent rating; FIDE dp(.75) = 193
+    assert row["performance_fide"] == pytest.approx(1475 + 193)
+    assert row["performance_linear"] == pytest.approx((2000 + 1700 + 1900 + 1300) / 4)
+
+
+def test_breakdowns_by_hand(results: pl.DataFrame) -> None:
+    assert results.height == 10  # 4 (time class, colour) cells + 3 + 2 + 1 roll-ups
+    blitz_white = _row(results, "blitz", "white")
+    assert (blitz_white["games"], blitz_white["wins"], blitz_white["draws"]) == (2, 1, 1)
+    assert blitz_white["score"] == pytest.approx(0.75)
+    assert blitz_white["score_low"] == pytest.approx(0.75 - 1.96 * math.sqrt(0.125) / math.sqrt(2))
+    assert blitz_white["score_high"] == 1.0  # clipped
+    black = _row(results, "all", "black")
+    assert (black["games"], black["wins"], black["losses"]) == (2, 1, 1)
+    assert black["expected_score"] == pytest.approx(_e(1600, 1400))
+    assert black["residual"] == pytest.approx(1 - _e(1600, 1400))
+    single = _row(results, "rapid", "black")
+    assert (single["score_low"], single["score_high"]) == (0.0, 1.0)
+    daily = _row(results, "daily", "all")
+    assert (daily["games"], daily["draws"]) == (1, 1)
+    assert (results["wins"] + results["draws"] + results["losses"] == results["games"]).all()
+
+
+def test_fide_table_ends() -> None:
+    games = games_frame([game(i, result="win", opponent_rating=1400) for i in range(3)])
+    row = _row(
+        compute_summaries_from_frames(games, empty_moves(), "alice")["results"], "all", "all"
+    )
+    assert row["performance_fide"] == pytest.approx(1400 + 800)
+    assert row["performance_linear"] == pytest.approx(1900)
+    assert row["score_low"] == row["score_high"] == 1.0  # sd 0: the normal interval collapses
+
+
+def test_no_games_gives_empty_tables() -> None:
+    out = compute_summaries_from_frames(games_frame([]), empty_moves(), "alice")
+    assert out["results"].height == 0
+    assert out["results"].columns[:3] == ["username", "time_class", "color"]
