@@ -1,0 +1,330 @@
+"""Database plumbing shared by the publisher and the API: URLs, engines, SQL files, row codecs."""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+Dialect = Literal["postgresql", "sqlite"]
+
+SQL_DIR = Path(__file__).resolve().parents[1] / "sql" / "serving"
+
+# Column types of the summary registry (transforms.catalogue.ColumnType), repeated here so the
+# API's import path stays free of the registry and its future imports.
+COLUMN_TYPES = frozenset({"text", "integer", "real", "boolean", "timestamp", "date"})
+
+# The games table, in table order (sql/serving/0001_core.*.sql): the frame contract's columns.
+GAMES_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("username", "text"),
+    ("game_id", "text"),
+    ("snapshot_id", "text"),
+    ("month", "text"),
+    ("url", "text"),
+    ("end_time", "timestamp"),
+    ("start_time", "timestamp"),
+    ("rules", "text"),
+    ("rated", "boolean"),
+    ("time_class", "text"),
+    ("time_control", "text"),
+    ("base_seconds", "integer"),
+    ("increment_seconds", "integer"),
+    ("days_per_move", "integer"),
+    ("color", "text"),
+    ("rating", "integer"),
+    ("opponent", "text"),
+    ("opponent_rating", "integer"),
+    ("result", "text"),
+    ("score", "real"),
+    ("result_code", "text"),
+    ("opponent_result_code", "text"),
+    ("termination", "text"),
+    ("eco", "text"),
+    ("opening_family", "text"),
+    ("opening_variation", "text"),
+    ("eco_url", "text"),
+    ("plies", "integer"),
+    ("duration_seconds", "integer"),
+    ("accuracy", "real"),
+    ("opponent_accuracy", "real"),
+    ("tournament", "text"),
+    ("match", "text"),
+    ("initial_fen", "text"),
+    ("parse_error", "text"),
+)
+
+_IDENT = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+_NAME_LINE = re.compile(r"^-- name: (\w+)\s*$", re.MULTILINE)
+
+
+class DatabaseUrlError(ValueError):
+    """A DATABASE_URL this project cannot use."""
+
+
+def dialect_of(database_url: str) -> Dialect:
+    """Which of the two supported databases a URL names."""
+    scheme = database_url.split(":", 1)[0].lower()
+    if scheme in {"postgres", "postgresql"} or scheme.startswith("postgresql+"):
+        return "postgresql"
+    if scheme == "sqlite" or scheme.startswith("sqlite+"):
+        return "sqlite"
+    raise DatabaseUrlError(
+        f"DATABASE_URL scheme {scheme!r} is not supported: use postgresql://... or sqlite:///path"
+    )
+
+
+def sqlite_path(database_url: str) -> Path:
+    """The file behind a sqlite:/// URL (in-memory databases cannot be shared, so refuse them)."""
+    database = make_url(database_url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        raise DatabaseUrlError(
+            f"{database_url!r} does not name a SQLite file: use sqlite:///path/to/file.sqlite"
+        )
+    return Path(database).resolve()
+
+
+def sqlalchemy_url(database_url: str, *, read_only: bool = False) -> str:
+    """The SQLAlchemy URL: psycopg 3 for PostgreSQL (postgres:// too), a mode=ro URI for readers."""
+    if dialect_of(database_url) == "postgresql":
+        rest = database_url.split("://", 1)[1]
+        return f"postgresql+psycopg://{rest}"
+    path = sqlite_path(database_url)
+    if read_only:
+        return f"sqlite+pysqlite:///file:{path.as_posix()}?mode=ro&uri=true"
+    return f"sqlite+pysqlite:///{path.as_posix()}"
+
+
+def quote_ident(name: str) -> str:
+    """A double-quoted identifier; names come from the registry, and are checked anyway."""
+    if not _IDENT.fullmatch(name):
+        raise ValueError(f"{name!r} is not a valid table or column name (lowercase, a-z0-9_)")
+    return f'"{name}"'
+
+
+def make_engine(
+    database_url: str,
+    *,
+    read_only: bool,
+    pooled: bool,
+    connect_timeout: int = 10,
+    pool_size: int = 8,
+) -> Engine:
+    """An engine that is safe behind a transaction-mode pooler, and read-only when asked.
+
+    PostgreSQL: prepared statements off (PgBouncer in transaction mode cannot keep them), TLS and
+    other libpq settings taken from the URL as given, a connect timeout, and for readers every
+    transaction begins READ ONLY (psycopg's per-transaction BEGIN READ ONLY: no session state).
+    SQLite: readers open the file with mode=ro; writers take the write lock at BEGIN IMMEDIATE.
+    """
+    dialect = dialect_of(database_url)
+    url = sqlalchemy_url(database_url, read_only=read_only)
+    pool_args: dict[str, Any] = (
+        {"pool_size": pool_size, "max_overflow": pool_size, "pool_timeout": connect_timeout}
+        if pooled
+        else {"poolclass": NullPool}
+    )
+    if dialect == "postgresql":
+        connect_args: dict[str, Any] = {"prepare_threshold": None}
+        if "connect_timeout" not in make_url(url).query:
+            connect_args["connect_timeout"] = connect_timeout
+        engine = create_engine(url, connect_args=connect_args, **pool_args)
+        if read_only:
+
+            @event.listens_for(engine, "connect")
+            def _read_only(dbapi_connection: Any, _record: Any) -> None:
+                dbapi_connection.read_only = True
+
+        return engine
+
+    engine = create_engine(
+        url,
+        connect_args={"timeout": float(connect_timeout), "check_same_thread": False},
+        **pool_args,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take over transaction control from the driver so that DDL is transactional too.
+        dbapi_connection.isolation_level = None
+        if not read_only:
+            dbapi_connection.execute("pragma journal_mode=wal")
+
+    @event.listens_for(engine, "begin")
+    def _sqlite_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("begin" if read_only else "begin immediate")
+
+    return engine
+
+
+@functools.cache
+def queries() -> dict[str, str]:
+    """The named statements of sql/serving/queries.sql."""
+    body = (SQL_DIR / "queries.sql").read_text(encoding="utf-8")
+    parts = _NAME_LINE.split(body)
+    return {parts[i]: parts[i + 1].strip().rstrip(";") for i in range(1, len(parts), 2)}
+
+
+def sql(name: str) -> Any:
+    """A bound-parameter statement from queries.sql."""
+    return _compiled(name)
+
+
+@functools.cache
+def _compiled(name: str) -> Any:
+    return text(queries()[name])
+
+
+def utc_text(value: datetime) -> str:
+    """Fixed-width ISO 8601 UTC, so that SQLite text sorts like the timestamps it holds."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def to_db(kind: str, value: Any, dialect: Dialect) -> Any:
+    """A Python value as stored in the given dialect."""
+    if value is None or dialect == "postgresql":
+        return value
+    if kind == "timestamp" and isinstance(value, datetime):
+        return utc_text(value)
+    if kind == "date" and isinstance(value, date):
+        return value.isoformat()
+    if kind == "boolean":
+        return int(bool(value))
+    return value
+
+
+def from_db(kind: str, value: Any) -> Any:
+    """A stored value as Python: timestamps tz-aware UTC, dates, booleans, ints, floats, text."""
+    if value is None:
+        return None
+    if kind == "timestamp":
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        if isinstance(value, datetime):
+            return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+        return value
+    if kind == "date":
+        if isinstance(value, datetime):
+            return value.date()
+        return date.fromisoformat(value) if isinstance(value, str) else value
+    if kind == "boolean":
+        return bool(value)
+    if kind == "integer":
+        return int(value)
+    if kind == "real":
+        return float(value)
+    return value
+
+
+@dataclass(frozen=True)
+class SummaryColumn:
+    """One column of a published summary table."""
+
+    name: str
+    type: str
+    description: str
+    role: str  # key (username), dimension or metric
+
+
+@dataclass(frozen=True)
+class SummaryDefinition:
+    """A summary as recorded in summary_definitions (what the API serves)."""
+
+    name: str
+    version: int
+    title: str
+    definition: str
+    columns: tuple[SummaryColumn, ...]
+    table: str
+
+    @property
+    def dimensions(self) -> tuple[SummaryColumn, ...]:
+        return tuple(c for c in self.columns if c.role == "dimension")
+
+    def column(self, name: str) -> SummaryColumn | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+
+def columns_json(columns: Sequence[SummaryColumn]) -> str:
+    """The stored form of a summary's columns (also what the publisher compares on upgrade)."""
+    return json.dumps(
+        [
+            {"name": c.name, "type": c.type, "description": c.description, "role": c.role}
+            for c in columns
+        ],
+        separators=(",", ":"),
+    )
+
+
+def _definition(row: Any) -> SummaryDefinition:
+    columns = tuple(
+        SummaryColumn(c["name"], c["type"], c.get("description", ""), c["role"])
+        for c in json.loads(row["columns"])
+    )
+    return SummaryDefinition(
+        name=row["name"],
+        version=int(row["version"]),
+        title=row["title"],
+        definition=row["definition"],
+        columns=columns,
+        table=row["table_name"],
+    )
+
+
+def fetch_definitions(conn: Connection) -> dict[str, SummaryDefinition]:
+    """Every summary definition recorded in the database, by name."""
+    rows = conn.execute(sql("select_definitions")).mappings()
+    return {d.name: d for d in map(_definition, rows)}
+
+
+_PLAYER_TYPES = {
+    "published_at": "timestamp",
+    "first_game_at": "timestamp",
+    "last_game_at": "timestamp",
+    "game_count": "integer",
+    "published_bytes": "integer",
+}
+
+
+def fetch_player(conn: Connection, username: str) -> dict[str, Any] | None:
+    """The players row of one (normalised) username, decoded; None if never published."""
+    row = conn.execute(sql("select_player"), {"username": username}).mappings().first()
+    if row is None:
+        return None
+    player = {k: from_db(_PLAYER_TYPES.get(k, "text"), v) for k, v in row.items()}
+    player["summaries"] = json.loads(player["summaries"])
+    return player
+
+
+def summary_select(definition: SummaryDefinition) -> Any:
+    """The statement reading one player's rows of a summary, in the order they were published."""
+    cols = ", ".join(quote_ident(c.name) for c in definition.columns)
+    return text(
+        f"select snapshot_id, {cols} from {quote_ident(definition.table)} "
+        "where username = :username order by ord"
+    )
+
+
+def fetch_summary_rows(
+    conn: Connection, definition: SummaryDefinition, username: str
+) -> tuple[str | None, list[dict[str, Any]]]:
+    """One player's rows of a summary (one statement, so one snapshot) and their snapshot id."""
+    result = conn.execute(summary_select(definition), {"username": username})
+    kinds = [c.type for c in definition.columns]
+    names = [c.name for c in definition.columns]
+    snapshot: str | None = None
+    rows: list[dict[str, Any]] = []
+    for raw in result:
+        snapshot = raw[0]
+        rows.append({n: from_db(k, v) for n, k, v in zip(names, kinds, raw[1:], strict=True)})
+    return snapshot, rows

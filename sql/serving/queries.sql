@@ -1,0 +1,68 @@
+-- name: select_player
+-- the snapshot pointer and profile of one player
+select username, snapshot_id, published_at, game_count, first_game_at, last_game_at,
+       summaries, published_bytes
+from players
+where username = :username;
+
+-- name: upsert_player
+-- moves the player's snapshot pointer; the last statement of a publish transaction
+insert into players (username, snapshot_id, published_at, game_count, first_game_at,
+                     last_game_at, summaries, published_bytes)
+values (:username, :snapshot_id, :published_at, :game_count, :first_game_at,
+        :last_game_at, :summaries, :published_bytes)
+on conflict (username) do update set
+    snapshot_id = excluded.snapshot_id,
+    published_at = excluded.published_at,
+    game_count = excluded.game_count,
+    first_game_at = excluded.first_game_at,
+    last_game_at = excluded.last_game_at,
+    summaries = excluded.summaries,
+    published_bytes = excluded.published_bytes;
+
+-- name: select_definitions
+-- every published summary's definition, version and columns
+select name, version, title, definition, columns, table_name
+from summary_definitions
+order by name;
+
+-- name: upsert_definition
+-- records a summary's current definition after its table was (re)built
+insert into summary_definitions (name, version, title, definition, columns, table_name,
+                                 updated_at)
+values (:name, :version, :title, :definition, :columns, :table_name, :updated_at)
+on conflict (name) do update set
+    version = excluded.version,
+    title = excluded.title,
+    definition = excluded.definition,
+    columns = excluded.columns,
+    table_name = excluded.table_name,
+    updated_at = excluded.updated_at;
+
+-- name: delete_player_games
+-- a publish replaces all of a player's games (no truncate: it is not mvcc-safe)
+delete from games
+where username = :username;
+
+-- name: count_player_games
+-- used to check that an unchanged snapshot is still complete before skipping a publish
+select count(*) from games
+where username = :username and snapshot_id = :snapshot_id;
+
+-- name: games_bytes_postgresql
+-- the stored size of a player's game rows
+select coalesce(sum(pg_column_size(g.*)), 0) from games as g
+where g.username = :username;
+
+-- name: select_applied_migrations
+-- names of the migrations already applied
+select name from schema_migrations;
+
+-- name: insert_migration
+-- records an applied migration
+insert into schema_migrations (name, checksum, applied_at)
+values (:name, :checksum, :applied_at);
+
+-- name: advisory_xact_lock
+-- serialises publishes of one player (and migrations); released at commit, so pooler-safe
+select pg_advisory_xact_lock(:key);
