@@ -1,0 +1,381 @@
+"""The raw store: Chess.com monthly archive bodies on disk, written atomically, with a manifest."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import re
+import secrets
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from transforms.usernames import normalize_username
+
+MANIFEST_NAME = "manifest.json"
+LOCK_NAME = ".lock"
+MANIFEST_VERSION = 1
+
+_MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+_YEAR_DIR = re.compile(r"\d{4}")
+_MONTH_FILE = re.compile(r"(0[1-9]|1[0-2])\.json")
+
+
+class PlayerLockedError(RuntimeError):
+    """Another process (or thread) is refreshing or importing the same player."""
+
+
+class RawStoreError(RuntimeError):
+    """A raw store file cannot be read as expected."""
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def parse_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def check_month(month: str) -> str:
+    """Return the month if it is `YYYY-MM`, else raise ValueError; guards file paths."""
+    if not _MONTH.fullmatch(month):
+        raise ValueError(f"{month!r} is not a month: use YYYY-MM, e.g. 2024-01.")
+    return month
+
+
+@dataclass(frozen=True)
+class MonthRecord:
+    """What the manifest knows about one stored month."""
+
+    etag: str | None
+    last_modified: str | None
+    sha256: str
+    bytes: int
+    game_count: int
+    fetched_at: str
+    last_checked_at: str
+    last_status: str
+    # "api": the exact body Chess.com sent; "import": written by `import` (re-serialised),
+    # so the next refresh fetches it unconditionally and the API bytes replace it.
+    source: str = "api"
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> MonthRecord:
+        return cls(
+            etag=data.get("etag"),
+            last_modified=data.get("last_modified"),
+            sha256=str(data["sha256"]),
+            bytes=int(data["bytes"]),
+            game_count=int(data["game_count"]),
+            fetched_at=str(data["fetched_at"]),
+            last_checked_at=str(data["last_checked_at"]),
+            last_status=str(data["last_status"]),
+            source=str(data.get("source", "api")),
+        )
+
+
+@dataclass
+class PlayerInfo:
+    """Player-level facts the refresh must remember between runs."""
+
+    # The name Chess.com redirected us to (301), used for later requests.
+    canonical_username: str | None = None
+    # Set when Chess.com answered 410: the account is closed, so we stop asking.
+    gone_at: str | None = None
+    months: dict[str, MonthRecord] = field(default_factory=dict)
+
+
+def _write_bytes(handle: BinaryIO, data: bytes) -> None:
+    """Write every byte; a seam tests replace to simulate a crash part-way through a write."""
+    view = memoryview(data)
+    while view:
+        written = handle.write(view)
+        if written is None:  # pragma: no cover - only non-blocking raw files return None
+            continue
+        view = view[written:]
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` so a crash at any instant leaves the old file or the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(tmp, "xb") as handle:
+            _write_bytes(handle, data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+    # The rename is durable only once the directory entry itself is on disk.
+    _fsync_dir(path.parent)
+
+
+def count_games(data: bytes) -> int:
+    """Number of games in a monthly body; raises RawStoreError when it is not one."""
+    try:
+        body = json.loads(data)
+    except ValueError as error:
+        raise RawStoreError(f"not a JSON monthly archive body: {error}") from None
+    if not isinstance(body, dict) or not isinstance(body.get("games"), list):
+        raise RawStoreError('not a monthly archive body: expected {"games": [...]}')
+    return len(body["games"])
+
+
+class RawStore:
+    """`<root>/<user>/<YYYY>/<MM>.json` plus `<root>/<user>/manifest.json` and a lock file.
+
+    Callers that change a player's files hold `lock(username)` around the whole change.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    # -- paths ---------------------------------------------------------------------------
+    def player_dir(self, username: str) -> Path:
+        return self.root / normalize_username(username)
+
+    def month_path(self, username: str, month: str) -> Path:
+        year, mm = check_month(month).split("-")
+        return self.player_dir(username) / year / f"{mm}.json"
+
+    def manifest_path(self, username: str) -> Path:
+        return self.player_dir(username) / MANIFEST_NAME
+
+    # -- reading -------------------------------------------------------------------------
+    def stored_months(self, username: str) -> list[str]:
+        base = self.player_dir(username)
+        if not base.is_dir():
+            return []
+        months: list[str] = []
+        for year_dir in base.iterdir():
+            if not (year_dir.is_dir() and _YEAR_DIR.fullmatch(year_dir.name)):
+                continue
+            for month_file in year_dir.iterdir():
+                if _MONTH_FILE.fullmatch(month_file.name) and month_file.is_file():
+                    months.append(f"{year_dir.name}-{month_file.name[:2]}")
+        return sorted(months)
+
+    def read_month(self, username: str, month: str) -> bytes:
+        return self.month_path(username, month).read_bytes()
+
+    def has_month(self, username: str, month: str) -> bool:
+        return self.month_path(username, month).is_file()
+
+    def player_info(self, username: str) -> PlayerInfo:
+        path = self.manifest_path(username)
+        try:
+            raw = json.loads(path.read_bytes())
+        except FileNotFoundError:
+            return PlayerInfo()
+        except ValueError:
+            # Cannot happen with atomic writes; if it does, forgetting validators only costs
+            # unconditional requests, and identical bodies are not rewritten.
+            return PlayerInfo()
+        months: dict[str, MonthRecord] = {}
+        for month, record in (raw.get("months") or {}).items():
+            if _MONTH.fullmatch(month):
+                with contextlib.suppress(KeyError, TypeError, ValueError):
+                    months[month] = MonthRecord.from_json(record)
+        return PlayerInfo(
+            canonical_username=raw.get("canonical_username"),
+            gone_at=raw.get("gone_at"),
+            months=months,
+        )
+
+    def manifest(self, username: str) -> dict[str, MonthRecord]:
+        return self.player_info(username).months
+
+    # -- writing (hold lock(username)) ---------------------------------------------------
+    def save_player_info(self, username: str, info: PlayerInfo) -> None:
+        doc = {
+            "version": MANIFEST_VERSION,
+            "username": normalize_username(username),
+            "canonical_username": info.canonical_username,
+            "gone_at": info.gone_at,
+            "months": {m: asdict(info.months[m]) for m in sorted(info.months)},
+        }
+        data = json.dumps(doc, indent=1, sort_keys=False).encode() + b"\n"
+        atomic_write(self.manifest_path(username), data)
+
+    def write_month(
+        self,
+        username: str,
+        month: str,
+        data: bytes,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        status: str = "200",
+        source: str = "api",
+        now: datetime | None = None,
+    ) -> bool:
+        """Store a month's body and record it; returns False when the same bytes were already there.
+
+        The manifest is updated only after the month file is in place.
+        """
+        game_count = count_games(data)
+        moment = iso(now or now_utc())
+        digest = hashlib.sha256(data).hexdigest()
+        path = self.month_path(username, month)
+        changed = True
+        if path.is_file():
+            existing = path.read_bytes()
+            changed = hashlib.sha256(existing).hexdigest() != digest
+        if changed:
+            atomic_write(path, data)
+        info = self.player_info(username)
+        previous = info.months.get(month)
+        fetched_at = moment if changed or previous is None else previous.fetched_at
+        if not changed and previous is not None and previous.source != source:
+            fetched_at = moment
+        info.months[month] = MonthRecord(
+            etag=etag,
+            last_modified=last_modified,
+            sha256=digest,
+            bytes=len(data),
+            game_count=game_count,
+            fetched_at=fetched_at,
+            last_checked_at=moment,
+            last_status=status,
+            source=source,
+        )
+        self.save_player_info(username, info)
+        return changed
+
+    def record_check(
+        self,
+        username: str,
+        month: str,
+        *,
+        status: str,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        """Note a revalidation (304) or a failed attempt without touching the month file."""
+        info = self.player_info(username)
+        previous = info.months.get(month)
+        if previous is None:
+            return
+        update: dict[str, Any] = {"last_status": status}
+        if status == "304":
+            update["last_checked_at"] = iso(now or now_utc())
+            if etag:
+                update["etag"] = etag
+            if last_modified:
+                update["last_modified"] = last_modified
+        info.months[month] = replace(previous, **update)
+        self.save_player_info(username, info)
+
+    def file_sha256(self, username: str, month: str) -> str | None:
+        try:
+            return hashlib.sha256(self.read_month(username, month)).hexdigest()
+        except FileNotFoundError:
+            return None
+
+    # -- locking -------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def lock(self, username: str, timeout: float = 300.0) -> Iterator[None]:
+        """Hold the player's lock file; wait up to `timeout` seconds, then raise PlayerLockedError.
+
+        flock locks belong to an open file description, so this also excludes another thread of
+        the same process, and the kernel releases it if the holder dies.
+        """
+        user = normalize_username(username)
+        directory = self.player_dir(user)
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / LOCK_NAME
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            deadline = time.monotonic() + timeout
+            delay = 0.01
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except OSError as error:
+                    if error.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                        raise
+                    if time.monotonic() >= deadline:
+                        holder = _read_holder(fd)
+                        raise PlayerLockedError(
+                            f"another refresh or import of player {user!r} is running"
+                            f"{holder}; wait for it to finish, then try again."
+                        ) from None
+                    time.sleep(delay)
+                    delay = min(delay * 2, 0.5)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"pid {os.getpid()} since {iso(now_utc())}\n".encode(), 0)
+            try:
+                yield
+            finally:
+                os.ftruncate(fd, 0)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
+
+def _read_holder(fd: int) -> str:
+    try:
+        text = os.pread(fd, 200, 0).decode(errors="replace").strip()
+    except OSError:
+        return ""
+    return f" ({text})" if text else ""
+
+
+def parse_month(value: str) -> str:
+    """Accept `YYYY-MM` or `YYYY/MM` and return `YYYY-MM`."""
+    return check_month(value.replace("/", "-"))
+
+
+def months_between(first: str, last: str) -> list[str]:
+    """Every month from `first` to `last` inclusive, both `YYYY-MM`."""
+    year, month = (int(x) for x in check_month(first).split("-"))
+    end = check_month(last)
+    out: list[str] = []
+    while True:
+        current = f"{year:04d}-{month:02d}"
+        if current > end:
+            return out
+        out.append(current)
+        month += 1
+        if month == 13:
+            year, month = year + 1, 1
+
+
+__all__ = [
+    "MonthRecord",
+    "PlayerInfo",
+    "PlayerLockedError",
+    "RawStore",
+    "RawStoreError",
+    "atomic_write",
+    "check_month",
+    "count_games",
+    "months_between",
+    "parse_iso",
+    "parse_month",
+]

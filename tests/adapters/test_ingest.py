@@ -1,0 +1,164 @@
+"""Refresh against the mirror over loopback HTTP: first fetch, revalidation, plan, concurrency."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from adapters.chesscom import ChessComClient, PlayerNotFoundError
+from adapters.ingest import fetch_player
+from adapters.mirror import running_mirror
+from adapters.raw_store import RawStore
+from settings import Settings
+
+JSON_PLAYERS = ["shaunchess123", "fabianocaruana", "magnuscarlsen", "wizardchiken"]
+UA = "chess-patterns-tests/1.0 (tests@example.com)"
+
+
+def make_settings(tmp_path: Path, base_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "chesscom_base_url": base_url,
+        "chesscom_user_agent": UA,
+        "data_dir": tmp_path / "data",
+        "chesscom_retry_budget_seconds": 5.0,
+        "chesscom_timeout_seconds": 5.0,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def fixture_months(fixtures_dir: Path, user: str) -> dict[str, bytes]:
+    """Month -> bytes, read straight from the fixture folder (independent of the store code)."""
+    out = {}
+    for path in sorted((fixtures_dir / user).glob("[0-9]*/*.json")):
+        out[f"{path.parent.name}-{path.stem}"] = path.read_bytes()
+    return out
+
+
+def listed_months(fixtures_dir: Path, user: str) -> list[str]:
+    urls = json.loads((fixtures_dir / user / "archives.json").read_bytes())["archives"]
+    return [f"{u.split('/')[-2]}-{u.split('/')[-1]}" for u in urls]
+
+
+@pytest.mark.parametrize("user", JSON_PLAYERS)
+def test_first_refresh_stores_byte_identical_files_and_second_only_revalidates(
+    fixtures_dir: Path, tmp_path: Path, user: str
+) -> None:
+    expected = fixture_months(fixtures_dir, user)
+    with running_mirror(fixtures_dir) as mirror:
+        settings = make_settings(tmp_path, mirror.base_url)
+        first = fetch_player(settings, user)
+        store = RawStore(settings.raw_dir)
+        assert store.stored_months(user) == sorted(expected)
+        for month, data in expected.items():
+            assert store.month_path(user, month).read_bytes() == data
+        assert sorted(first.fetched) == sorted(expected)
+        assert first.failed == {}
+        assert first.months_listed == len(listed_months(fixtures_dir, user))
+        manifest = store.manifest(user)
+        for month, data in expected.items():
+            assert manifest[month].bytes == len(data)
+            assert manifest[month].game_count == len(json.loads(data)["games"])
+            assert str(manifest[month].etag).startswith('W/"')
+            assert manifest[month].last_modified
+        mtimes = {m: store.month_path(user, m).stat().st_mtime_ns for m in expected}
+        assert all(not r.conditional for r in mirror.requests)
+
+        mirror.clear_log()
+        second = fetch_player(settings, user, full=True)
+        months_requests = [r for r in mirror.requests if not r.path.endswith("/archives")]
+        assert len(months_requests) == len(expected)
+        assert all(r.conditional and r.status == 304 for r in months_requests)
+        assert sorted(second.unchanged) == sorted(expected)
+        assert second.fetched == []
+        assert {m: store.month_path(user, m).stat().st_mtime_ns for m in expected} == mtimes
+        after = store.manifest(user)
+        for month in expected:
+            assert after[month].sha256 == manifest[month].sha256
+            assert after[month].fetched_at == manifest[month].fetched_at
+            assert after[month].last_status == "304"
+
+
+def test_second_refresh_asks_only_current_previous_and_stale_months(
+    fixtures_dir: Path, tmp_path: Path
+) -> None:
+    user = "shaunchess123"
+    months = listed_months(fixtures_dir, user)  # ... 2026-06, 2026-07
+    with running_mirror(fixtures_dir) as mirror:
+        settings = make_settings(tmp_path, mirror.base_url, revalidate_after_days=30)
+        start = datetime(2026, 7, 20, tzinfo=UTC)
+        fetch_player(settings, user, now=start)
+        mirror.clear_log()
+        # Ten days later: only the current (2026-07) and previous (2026-06) month are due.
+        report = fetch_player(settings, user, now=start + timedelta(days=10))
+        asked = [r.path.rsplit("/", 2) for r in mirror.requests if "/archives" not in r.path]
+        assert sorted(f"{y}-{m}" for _, y, m in asked) == ["2026-06", "2026-07"]
+        assert all(r.conditional for r in mirror.requests if "/archives" not in r.path)
+        assert sorted(report.unchanged) == ["2026-06", "2026-07"]
+        assert len(report.skipped) == len(months) - 2
+        # Forty days after the first refresh every stored month is older than the age.
+        mirror.clear_log()
+        report = fetch_player(settings, user, now=start + timedelta(days=40))
+        month_requests = [r for r in mirror.requests if "/archives" not in r.path]
+        assert len(month_requests) == len(months)
+        assert all(r.conditional and r.status == 304 for r in month_requests)
+        assert report.skipped == []
+
+
+def test_unknown_player_raises_player_not_found(fixtures_dir: Path, tmp_path: Path) -> None:
+    with running_mirror(fixtures_dir) as mirror:
+        settings = make_settings(tmp_path, mirror.base_url)
+        with pytest.raises(PlayerNotFoundError) as caught:
+            fetch_player(settings, "NoSuchPlayerHere")
+    message = str(caught.value)
+    assert "nosuchplayerhere" in message
+    assert "\n" not in message
+    assert not (settings.raw_dir / "nosuchplayerhere" / "manifest.json").exists()
+
+
+def test_listed_month_missing_on_the_server_fails_that_month_only(
+    fixtures_dir: Path, tmp_path: Path
+) -> None:
+    # afgano29's real archives list names 68 months, none of which the fixtures hold.
+    with running_mirror(fixtures_dir) as mirror:
+        settings = make_settings(tmp_path, mirror.base_url)
+        report = fetch_player(settings, "afgano29")
+    assert report.months_listed == len(listed_months(fixtures_dir, "afgano29"))
+    assert sorted(report.failed) == listed_months(fixtures_dir, "afgano29")
+    assert "404" in report.failed["2016-08"]
+    assert report.fetched == []
+
+
+def test_four_players_concurrently_never_more_than_one_request_in_flight(
+    fixtures_dir: Path, tmp_path: Path
+) -> None:
+    with running_mirror(fixtures_dir) as mirror:
+        settings = make_settings(tmp_path, mirror.base_url)
+        errors: list[BaseException] = []
+
+        def run(user: str) -> None:
+            try:
+                with ChessComClient(settings) as client:
+                    fetch_player(settings, user, client=client)
+            except BaseException as error:  # surfaced below
+                errors.append(error)
+
+        threads = [threading.Thread(target=run, args=(u,)) for u in JSON_PLAYERS]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert mirror.max_in_flight == 1
+        assert max(r.in_flight for r in mirror.requests) == 1
+        total = sum(len(fixture_months(fixtures_dir, u)) + 1 for u in JSON_PLAYERS)
+        assert len(mirror.requests) == total
+        assert {r.user_agent for r in mirror.requests} == {UA}
+    store = RawStore(settings.raw_dir)
+    for user in JSON_PLAYERS:
+        for month, data in fixture_months(fixtures_dir, user).items():
+            assert store.read_month(user, month) == data
