@@ -47,7 +47,9 @@ based as (
                 then elo_expected(source.rating, source.opponent_rating)
         end as expected,
         source.opponent_rating - source.rating as rating_diff,
-        source.parse_error is null and coalesce(source.plies, 0) > 0 as has_moves,
+        -- move-based summaries read only games whose moves are in the moves table
+        source.parse_error is null and coalesce(source.plies, 0) > 0
+            and source.game_id in (select game_id from moves) as has_moves,
         coalesce(source.start_time, source.end_time) as began
     from source
 )

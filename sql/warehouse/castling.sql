@@ -1,0 +1,97 @@
+-- king safety habits: my castling side, the opponent's, when I castle, and the score in each case
+with player_games as (
+    -- move-based: games with a parse_error or without moves have nothing to read
+    select game_id, tc, co, result, score, expected
+    from pg
+    where has_moves
+),
+
+castles as (
+    select
+        m.game_id,
+        arg_min(m.castling, m.ply) filter (where m.is_player_move and m.castling is not null)
+            as mine,
+        min(m.move_number) filter (where m.is_player_move and m.castling is not null)
+            as my_castle_move,
+        arg_min(m.castling, m.ply) filter (where not m.is_player_move and m.castling is not null)
+            as theirs
+    from moves as m
+    inner join player_games as g on m.game_id = g.game_id
+    group by m.game_id
+),
+
+per_game as (
+    select
+        g.*,
+        coalesce(c.mine, 'none') as my_castling,
+        coalesce(c.theirs, 'none') as opponent_castling,
+        c.my_castle_move,
+        c.mine is not null and c.theirs is not null and c.mine <> c.theirs as opposite_sides
+    from player_games as g
+    left join castles as c on g.game_id = c.game_id
+),
+
+grouped as (
+    select
+        label(grouping(tc), tc) as time_class,
+        label(grouping(co), co) as color,
+        label(grouping(my_castling), my_castling) as my_castling,
+        label(grouping(opponent_castling), opponent_castling) as opponent_castling,
+        count(*) as games,
+        count(*) filter (where result = 'win') as wins,
+        count(*) filter (where result = 'draw') as draws,
+        count(*) filter (where result = 'loss') as losses,
+        avg(score) as score,
+        stddev_samp(score) as score_sd,
+        avg(expected) as expected_score,
+        avg(score - expected) as residual,
+        avg(my_castle_move) as mean_castle_move,
+        count(*) filter (where opposite_sides) as opposite_side_games
+    from per_game
+    group by grouping sets (
+        (tc, co, my_castling, opponent_castling), (tc, my_castling, opponent_castling),
+        (co, my_castling, opponent_castling), (my_castling, opponent_castling),
+        (tc, co, my_castling), (tc, my_castling), (co, my_castling), (my_castling),
+        (tc, co), (tc), (co), ()
+    )
+    having count(*) > 0
+),
+
+with_totals as (
+    select
+        grouped.*,
+        max(games) over (partition by time_class, color) as group_games
+    from grouped
+),
+
+final as (
+    select
+        $username as username,
+        time_class,
+        color,
+        my_castling,
+        opponent_castling,
+        games,
+        wins,
+        draws,
+        losses,
+        score,
+        mean_low(score, score_sd, games, 0.0, 1.0) as score_low,
+        mean_high(score, score_sd, games, 0.0, 1.0) as score_high,
+        expected_score,
+        residual,
+        games < 10 as low_sample,
+        group_games,
+        games / group_games as share,
+        wilson_low(games, group_games) as share_low,
+        wilson_high(games, group_games) as share_high,
+        mean_castle_move,
+        opposite_side_games,
+        opposite_side_games / games as opposite_side_share,
+        wilson_low(opposite_side_games, games) as opposite_side_share_low,
+        wilson_high(opposite_side_games, games) as opposite_side_share_high
+    from with_totals
+)
+
+select * from final
+order by time_class, color, my_castling, opponent_castling

@@ -1,0 +1,137 @@
+-- converting and defending without an engine: material edges held, and early queen trades
+with player_games as (
+    -- move-based: games with a parse_error or without moves have nothing to read
+    select game_id, tc, co, result, score, expected
+    from pg
+    where has_moves
+),
+
+game_moves as (
+    select m.game_id, m.ply, m.move_number, m.is_player_move, m.captured,
+        coalesce(m.material_balance, 0) as balance
+    from moves as m
+    inner join player_games as g on m.game_id = g.game_id
+),
+
+runs as (
+    -- consecutive plies on the same side of the threshold form one run (gaps and islands)
+    select
+        game_moves.*,
+        sum(case when balance >= 3 then 0 else 1 end)
+            over (partition by game_id order by ply rows unbounded preceding) as ahead_run,
+        sum(case when balance <= -3 then 0 else 1 end)
+            over (partition by game_id order by ply rows unbounded preceding) as behind_run
+    from game_moves
+),
+
+ahead as (
+    select game_id
+    from runs
+    where balance >= 3
+    group by game_id, ahead_run
+    having count(*) >= 4
+),
+
+behind as (
+    select game_id
+    from runs
+    where balance <= -3
+    group by game_id, behind_run
+    having count(*) >= 4
+),
+
+queen_trades as (
+    -- both queens taken before move 20: one taken by me, one by the opponent
+    select game_id
+    from game_moves
+    where captured = 'q' and move_number < 20
+    group by game_id
+    having bool_or(is_player_move) and bool_or(not is_player_move)
+),
+
+situations as (
+    select g.*, 'ahead_3_for_4_plies' as situation
+    from player_games as g
+    where g.game_id in (select game_id from ahead)
+    union all
+    select g.*, 'behind_3_for_4_plies' as situation
+    from player_games as g
+    where g.game_id in (select game_id from behind)
+    union all
+    select g.*, 'queen_trade_before_move_20' as situation
+    from player_games as g
+    where g.game_id in (select game_id from queen_trades)
+    union all
+    select g.*, 'no_queen_trade_before_move_20' as situation
+    from player_games as g
+    where g.game_id not in (select game_id from queen_trades)
+),
+
+eligible as (
+    select
+        label(grouping(tc), tc) as time_class,
+        label(grouping(co), co) as color,
+        count(*) as eligible_games
+    from player_games
+    group by grouping sets ((tc, co), (tc), (co), ())
+    having count(*) > 0
+),
+
+grouped as (
+    select
+        label(grouping(tc), tc) as time_class,
+        label(grouping(co), co) as color,
+        situation,
+        count(*) as games,
+        count(*) filter (where result = 'win') as wins,
+        count(*) filter (where result = 'draw') as draws,
+        count(*) filter (where result = 'loss') as losses,
+        avg(score) as score,
+        stddev_samp(score) as score_sd,
+        avg(expected) as expected_score,
+        avg(score - expected) as residual
+    from situations
+    group by grouping sets ((tc, co, situation), (tc, situation), (co, situation), (situation))
+),
+
+rated as (
+    select
+        grouped.*,
+        -- conversion counts wins; resourcefulness counts games not lost; otherwise how often
+        case situation
+            when 'ahead_3_for_4_plies' then wins
+            when 'behind_3_for_4_plies' then wins + draws
+            else games
+        end as successes,
+        case
+            when situation in ('ahead_3_for_4_plies', 'behind_3_for_4_plies') then games
+        end as rate_games
+    from grouped
+),
+
+final as (
+    select
+        $username as username,
+        r.time_class,
+        r.color,
+        r.situation,
+        r.games,
+        r.wins,
+        r.draws,
+        r.losses,
+        r.score,
+        mean_low(r.score, r.score_sd, r.games, 0.0, 1.0) as score_low,
+        mean_high(r.score, r.score_sd, r.games, 0.0, 1.0) as score_high,
+        r.expected_score,
+        r.residual,
+        r.games < 10 as low_sample,
+        coalesce(r.rate_games, e.eligible_games) as rate_n,
+        r.successes / coalesce(r.rate_games, e.eligible_games) as rate,
+        wilson_low(r.successes, coalesce(r.rate_games, e.eligible_games)) as rate_low,
+        wilson_high(r.successes, coalesce(r.rate_games, e.eligible_games)) as rate_high
+    from rated as r
+    inner join eligible as e on r.time_class = e.time_class and r.color = e.color
+)
+
+select * from final
+order by time_class, color, situation

@@ -1,0 +1,122 @@
+-- my repertoire tree: the first 12 plies of my games by colour, and where I leave my main line
+with tree_games as (
+    -- a non-standard start (chess960, thematic) makes SAN paths incomparable: left out
+    select game_id, co, result, score, expected
+    from pg
+    where has_moves and initial_fen is null and co in ('white', 'black')
+),
+
+tree_moves as (
+    select m.game_id, m.ply, m.san, m.is_player_move
+    from moves as m
+    inner join tree_games as g on m.game_id = g.game_id
+    where m.ply <= 12
+),
+
+prefixes as (
+    select
+        tree_moves.*,
+        array_to_string(
+            list(san) over (partition by game_id order by ply rows unbounded preceding), ' '
+        ) as path
+    from tree_moves
+),
+
+with_parent as (
+    select
+        p.game_id,
+        p.ply,
+        p.san,
+        p.is_player_move,
+        p.path,
+        coalesce(lag(p.path) over (partition by p.game_id order by p.ply), '') as parent_path,
+        g.co,
+        g.result,
+        g.score,
+        g.expected
+    from prefixes as p
+    inner join tree_games as g on p.game_id = g.game_id
+),
+
+node_counts as (
+    select co, ply, parent_path, path, san, count(*) as games
+    from with_parent
+    group by co, ply, parent_path, path, san
+),
+
+ranked_children as (
+    select
+        node_counts.*,
+        row_number() over (partition by co, ply, parent_path order by games desc, san) as rank
+    from node_counts
+),
+
+top_child as (
+    select co, ply, parent_path, san as top_san, games as top_games
+    from ranked_children
+    where rank = 1
+),
+
+deviations as (
+    -- my move differs from the one I play most often from the same position
+    select w.game_id, min(w.ply) as first_deviation
+    from with_parent as w
+    inner join top_child as t
+        on w.co = t.co and w.ply = t.ply and w.parent_path = t.parent_path
+    where w.is_player_move and w.san <> t.top_san
+    group by w.game_id
+),
+
+nodes as (
+    select
+        w.co,
+        w.ply,
+        w.path,
+        any_value(w.san) as move,
+        bool_and(w.is_player_move) as my_move,
+        count(*) as games,
+        count(*) filter (where w.result = 'win') as wins,
+        count(*) filter (where w.result = 'draw') as draws,
+        count(*) filter (where w.result = 'loss') as losses,
+        avg(w.score) as score,
+        stddev_samp(w.score) as score_sd,
+        avg(w.expected) as expected_score,
+        avg(w.score - w.expected) as residual,
+        bool_and(d.first_deviation is null or d.first_deviation > w.ply) as on_main_line,
+        count(*) filter (where d.first_deviation = w.ply) as left_main_line_here
+    from with_parent as w
+    left join deviations as d on w.game_id = d.game_id
+    group by w.co, w.ply, w.path
+),
+
+final as (
+    select
+        $username as username,
+        'all' as time_class,
+        n.co as color,
+        n.ply,
+        n.path,
+        n.move,
+        n.my_move,
+        n.games,
+        n.wins,
+        n.draws,
+        n.losses,
+        n.score,
+        mean_low(n.score, n.score_sd, n.games, 0.0, 1.0) as score_low,
+        mean_high(n.score, n.score_sd, n.games, 0.0, 1.0) as score_high,
+        n.expected_score,
+        n.residual,
+        n.games < 10 as low_sample,
+        t.top_san as next_move,
+        t.top_games as next_move_games,
+        n.on_main_line,
+        n.left_main_line_here
+    from nodes as n
+    left join top_child as t on n.co = t.co and t.ply = n.ply + 1 and t.parent_path = n.path
+    -- paths played once are noise and would dominate the published size
+    where n.games >= 2
+)
+
+select * from final
+order by color, path

@@ -1,0 +1,57 @@
+-- how much, how well, since when: one row per time class × colour with roll-ups
+with player_games as (
+    select tc, co, result, score, expected, rating, end_time, began, duration_seconds
+    from pg
+),
+
+grouped as (
+    select
+        label(grouping(tc), tc) as time_class,
+        label(grouping(co), co) as color,
+        grouping(tc) = 1 as mixes_pools,
+        count(*) as games,
+        count(*) filter (where result = 'win') as wins,
+        count(*) filter (where result = 'draw') as draws,
+        count(*) filter (where result = 'loss') as losses,
+        avg(score) as score,
+        stddev_samp(score) as score_sd,
+        avg(expected) as expected_score,
+        avg(score - expected) as residual,
+        min(began) as first_game,
+        max(end_time) as last_game,
+        arg_max(rating, end_time) filter (where rating is not null) as current_rating,
+        max(rating) as peak_rating,
+        sum(duration_seconds) / 3600.0 as hours_played,
+        count(duration_seconds) as games_with_duration
+    from player_games
+    group by grouping sets ((tc, co), (tc), (co), ())
+    having count(*) > 0
+),
+
+final as (
+    select
+        $username as username,
+        time_class,
+        color,
+        games,
+        wins,
+        draws,
+        losses,
+        score,
+        mean_low(score, score_sd, games, 0.0, 1.0) as score_low,
+        mean_high(score, score_sd, games, 0.0, 1.0) as score_high,
+        expected_score,
+        residual,
+        games < 10 as low_sample,
+        first_game,
+        last_game,
+        -- ratings of different time classes are different pools: no single figure for `all`
+        case when not mixes_pools then current_rating end as current_rating,
+        case when not mixes_pools then peak_rating end as peak_rating,
+        hours_played,
+        games_with_duration
+    from grouped
+)
+
+select * from final
+order by time_class, color

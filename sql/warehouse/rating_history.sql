@@ -1,0 +1,47 @@
+-- my rating over time: per day (in the player's time zone) and time class, rated games only
+with rated_games as (
+    -- unrated games do not move the rating; ratings of different time classes are separate pools
+    select
+        tc, result, score, rating, end_time, game_id,
+        cast(timezone($timezone, end_time) as date) as local_day
+    from pg
+    where coalesce(rated, true) and rating is not null and end_time is not null
+),
+
+grouped as (
+    select
+        tc as time_class,
+        local_day as day,
+        count(*) as games,
+        count(*) filter (where result = 'win') as wins,
+        count(*) filter (where result = 'draw') as draws,
+        count(*) filter (where result = 'loss') as losses,
+        avg(score) as score,
+        arg_min(rating, (end_time, game_id)) as rating_open,
+        arg_max(rating, (end_time, game_id)) as rating_close,
+        min(rating) as rating_min,
+        max(rating) as rating_max
+    from rated_games
+    group by tc, local_day
+),
+
+final as (
+    select
+        $username as username,
+        time_class,
+        'all' as color,
+        day,
+        games,
+        wins,
+        draws,
+        losses,
+        score,
+        rating_open,
+        rating_close,
+        rating_min,
+        rating_max
+    from grouped
+)
+
+select * from final
+order by time_class, day

@@ -1,0 +1,105 @@
+-- how long I play in a row: sessions of live games, score by game index, streaks
+with session_games as (
+    select
+        sg.*,
+        case when index_in_session >= 10 then '10+' else cast(index_in_session as varchar) end
+            as index_label,
+        least(index_in_session, 10) as index_order
+    from sg
+),
+
+by_index as (
+    select
+        label(grouping(tc), tc) as time_class,
+        label(grouping(co), co) as color,
+        label(grouping(index_label), index_label) as game_index,
+        coalesce(min(index_order), 0) as index_order,
+        count(distinct session_id) as sessions,
+        count(*) as games,
+        count(*) filter (where result = 'win') as wins,
+        count(*) filter (where result = 'draw') as draws,
+        count(*) filter (where result = 'loss') as losses,
+        avg(score) as score,
+        stddev_samp(score) as score_sd,
+        avg(expected) as expected_score,
+        avg(score - expected) as residual,
+        max(index_in_session) as max_index
+    from session_games
+    group by grouping sets ((tc, co, index_label), (tc, index_label), (co, index_label),
+        (index_label), (tc, co), (tc), (co), ())
+    having count(*) > 0
+),
+
+-- streaks run over the group's own games in order, so they cannot be rolled up: each group's
+-- sequence is laid out once (time class × colour, time class, colour, everything)
+expanded as (
+    select tc as time_class, co as color, result, began, end_time, game_id from sg
+    union all
+    select tc as time_class, 'all' as color, result, began, end_time, game_id from sg
+    union all
+    select 'all' as time_class, co as color, result, began, end_time, game_id from sg
+    union all
+    select 'all' as time_class, 'all' as color, result, began, end_time, game_id from sg
+),
+
+islands as (
+    select
+        expanded.*,
+        row_number() over (partition by time_class, color order by began, end_time, game_id)
+        - row_number() over (
+            partition by time_class, color, result order by began, end_time, game_id
+        ) as run_id
+    from expanded
+),
+
+runs as (
+    select
+        time_class, color, result, run_id, count(*) as length,
+        max((began, end_time, game_id)) as run_end
+    from islands
+    group by time_class, color, result, run_id
+),
+
+streaks as (
+    select
+        time_class,
+        color,
+        coalesce(max(length) filter (where result = 'win'), 0) as longest_win_streak,
+        coalesce(max(length) filter (where result = 'loss'), 0) as longest_loss_streak,
+        arg_max(length, run_end) as current_streak,
+        arg_max(result, run_end) as current_streak_result
+    from runs
+    group by time_class, color
+),
+
+final as (
+    select
+        $username as username,
+        b.time_class,
+        b.color,
+        b.game_index,
+        b.sessions,
+        b.games,
+        b.wins,
+        b.draws,
+        b.losses,
+        b.score,
+        mean_low(b.score, b.score_sd, b.games, 0.0, 1.0) as score_low,
+        mean_high(b.score, b.score_sd, b.games, 0.0, 1.0) as score_high,
+        b.expected_score,
+        b.residual,
+        b.games < 10 as low_sample,
+        b.games / b.sessions as mean_games_per_session,
+        -- streaks describe a whole sequence: given on the game_index = all rows only
+        case when b.game_index = 'all' then b.max_index end as longest_session_games,
+        case when b.game_index = 'all' then s.longest_win_streak end as longest_win_streak,
+        case when b.game_index = 'all' then s.longest_loss_streak end as longest_loss_streak,
+        case when b.game_index = 'all' then s.current_streak end as current_streak,
+        case when b.game_index = 'all' then s.current_streak_result end as current_streak_result,
+        b.index_order
+    from by_index as b
+    left join streaks as s on b.time_class = s.time_class and b.color = s.color
+)
+
+select * exclude (index_order) from final
+order by time_class, color, index_order

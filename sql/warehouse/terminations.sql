@@ -1,0 +1,43 @@
+-- how my games end: result × termination category, with shares of each time class × colour group
+with player_games as (
+    select tc, co, result, coalesce(termination, 'other') as term
+    from pg
+),
+
+counted as (
+    select
+        label(grouping(tc), tc) as time_class,
+        label(grouping(co), co) as color,
+        result,
+        term as termination,
+        count(*) as games
+    from player_games
+    group by grouping sets ((tc, co, result, term), (tc, result, term), (co, result, term),
+        (result, term))
+),
+
+with_totals as (
+    select
+        counted.*,
+        sum(games) over (partition by time_class, color) as group_games
+    from counted
+),
+
+final as (
+    select
+        $username as username,
+        time_class,
+        color,
+        result,
+        termination,
+        games,
+        group_games,
+        games / group_games as share,
+        wilson_low(games, group_games) as share_low,
+        wilson_high(games, group_games) as share_high,
+        group_games < 10 as low_sample
+    from with_totals
+)
+
+select * from final
+order by time_class, color, result, termination

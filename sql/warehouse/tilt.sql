@@ -1,0 +1,85 @@
+-- do I play worse after losing: the next game of the same session, by what came before it
+with session_games as (
+    select * from sg
+),
+
+keyed as (
+    select tc, co, result, score, expected, 'result' as kind, prev_result as after, 0 as key_order
+    from session_games
+    where prev_result is not null
+    union all
+    select
+        tc, co, result, score, expected, 'loss_streak' as kind,
+        case when losses_before >= 3 then '3+' else cast(losses_before as varchar) end as after,
+        least(losses_before, 3) as key_order
+    from session_games
+    where losses_before >= 1
+    union all
+    select
+        tc, co, result, score, expected, 'session_position' as kind,
+        case when index_in_session >= 10 then '10+' else cast(index_in_session as varchar) end
+            as after,
+        least(index_in_session, 10) as key_order
+    from session_games
+    union all
+    select
+        tc, co, result, score, expected, 'minutes_since_last' as kind,
+        case
+            when minutes_since_last < 5 then '0-5'
+            when minutes_since_last < 15 then '5-15'
+            when minutes_since_last < 30 then '15-30'
+            else '30-60'
+        end as after,
+        case
+            when minutes_since_last < 5 then 1
+            when minutes_since_last < 15 then 2
+            when minutes_since_last < 30 then 3
+            else 4
+        end as key_order
+    from session_games
+    where minutes_since_last is not null
+),
+
+grouped as (
+    select
+        label(grouping(tc), tc) as time_class,
+        label(grouping(co), co) as color,
+        kind,
+        after,
+        min(key_order) as key_order,
+        count(*) as games,
+        count(*) filter (where result = 'win') as wins,
+        count(*) filter (where result = 'draw') as draws,
+        count(*) filter (where result = 'loss') as losses,
+        avg(score) as score,
+        stddev_samp(score) as score_sd,
+        avg(expected) as expected_score,
+        avg(score - expected) as residual
+    from keyed
+    group by grouping sets ((tc, co, kind, after), (tc, kind, after), (co, kind, after),
+        (kind, after))
+),
+
+final as (
+    select
+        $username as username,
+        time_class,
+        color,
+        kind,
+        after,
+        games,
+        wins,
+        draws,
+        losses,
+        score,
+        mean_low(score, score_sd, games, 0.0, 1.0) as score_low,
+        mean_high(score, score_sd, games, 0.0, 1.0) as score_high,
+        expected_score,
+        residual,
+        games < 10 as low_sample,
+        key_order
+    from grouped
+)
+
+select * exclude (key_order) from final
+order by time_class, color, kind, key_order, after

@@ -1,0 +1,78 @@
+-- when I play well: hour × weekday of the game's start, in utc and in the player's time zone
+with live_games as (
+    -- a daily game is played over days: its start hour says nothing about when I play
+    select tc, result, score, expected, began
+    from pg
+    where tc <> 'daily' and began is not null
+),
+
+stamped as (
+    select
+        'utc' as zone, 'UTC' as zone_name, tc, result, score, expected,
+        hour(timezone('UTC', began)) as h, isodow(timezone('UTC', began)) as d
+    from live_games
+    union all
+    select
+        'local' as zone, $timezone as zone_name, tc, result, score, expected,
+        hour(timezone($timezone, began)) as h, isodow(timezone($timezone, began)) as d
+    from live_games
+),
+
+labelled as (
+    select
+        stamped.*,
+        lpad(cast(h as varchar), 2, '0') as hour_label,
+        (['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'])[d] as weekday_label
+    from stamped
+),
+
+grouped as (
+    select
+        label(grouping(tc), tc) as time_class,
+        zone,
+        label(grouping(weekday_label), weekday_label) as weekday,
+        label(grouping(hour_label), hour_label) as hour,
+        any_value(zone_name) as timezone,
+        count(*) as games,
+        count(*) filter (where result = 'win') as wins,
+        count(*) filter (where result = 'draw') as draws,
+        count(*) filter (where result = 'loss') as losses,
+        avg(score) as score,
+        stddev_samp(score) as score_sd,
+        avg(expected) as expected_score,
+        avg(score - expected) as residual
+    from labelled
+    group by grouping sets (
+        (zone, tc, hour_label),
+        (zone, tc, weekday_label),
+        (zone, hour_label),
+        (zone, weekday_label),
+        (zone, weekday_label, hour_label)
+    )
+),
+
+final as (
+    select
+        $username as username,
+        time_class,
+        -- colour does not change when I play; one breakdown fewer keeps the table small
+        'all' as color,
+        zone,
+        weekday,
+        hour,
+        timezone,
+        games,
+        wins,
+        draws,
+        losses,
+        score,
+        mean_low(score, score_sd, games, 0.0, 1.0) as score_low,
+        mean_high(score, score_sd, games, 0.0, 1.0) as score_high,
+        expected_score,
+        residual,
+        games < 10 as low_sample
+    from grouped
+)
+
+select * from final
+order by time_class, zone, weekday, hour
