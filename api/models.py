@@ -1,0 +1,152 @@
+"""Response models of the API: they document the OpenAPI schema (bodies are pre-rendered JSON)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+_SNAPSHOT = "3f1c2a9b8e7d6c5b4a39"
+
+
+class SummaryRef(BaseModel):
+    """One summary published for the player."""
+
+    name: str = Field(description="Summary name, as used in the summary route.")
+    version: int = Field(description="Definition version the rows were computed with.")
+    title: str
+    rows: int = Field(description="Rows published for this player.")
+    href: str = Field(description="Route of the summary for this player.")
+
+
+class PlayerProfile(BaseModel):
+    """The player's current snapshot and what it contains."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "username": "hikaru",
+                    "snapshot_id": _SNAPSHOT,
+                    "published_at": "2026-01-02T03:04:05.123456Z",
+                    "game_count": 5,
+                    "first_game_at": "2024-01-01T12:00:00Z",
+                    "last_game_at": "2024-01-05T12:00:00Z",
+                    "published_bytes": 2646,
+                    "summaries": [
+                        {
+                            "name": "results",
+                            "version": 1,
+                            "title": "Results by time class and colour",
+                            "rows": 9,
+                            "href": "/v1/players/hikaru/summaries/results",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    username: str = Field(description="Lowercase Chess.com username.")
+    snapshot_id: str = Field(
+        description="Content hash of the published data; the same data gives the same id."
+    )
+    published_at: datetime
+    game_count: int = Field(description="Games in the snapshot.")
+    first_game_at: datetime | None = Field(description="End time of the earliest game.")
+    last_game_at: datetime | None = Field(description="End time of the latest game.")
+    published_bytes: int = Field(description="Bytes the player's rows occupy in the database.")
+    summaries: list[SummaryRef]
+
+
+class ColumnInfo(BaseModel):
+    """A column of the summary's rows."""
+
+    name: str
+    type: Literal["text", "integer", "real", "boolean", "timestamp", "date"]
+    role: Literal["key", "dimension", "metric"]
+    description: str
+
+
+class SampleSize(BaseModel):
+    """How many games stand behind the numbers."""
+
+    games: int = Field(description="Games of the player in the snapshot.")
+    rows: int = Field(description="Rows in this response (after filters).")
+    column: str | None = Field(
+        description="The per-row sample-size column (`games` or `n`), when the summary has one."
+    )
+
+
+class SummaryResponse(BaseModel):
+    """One summary of one player, from one snapshot."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "username": "hikaru",
+                    "summary": "results",
+                    "title": "Results by time class and colour",
+                    "version": 1,
+                    "definition": "Every game of the player, grouped by time class and colour.",
+                    "snapshot_id": _SNAPSHOT,
+                    "published_at": "2026-01-02T03:04:05.123456Z",
+                    "route": "/v1/players/hikaru/summaries/results",
+                    "query": {"color": "white"},
+                    "sample_size": {"games": 5, "rows": 1, "column": "games"},
+                    "columns": [
+                        {
+                            "name": "games",
+                            "type": "integer",
+                            "role": "metric",
+                            "description": "Games in the group.",
+                        }
+                    ],
+                    "rows": [{"username": "hikaru", "time_class": "all", "color": "white"}],
+                }
+            ]
+        }
+    )
+
+    username: str
+    summary: str = Field(description="Summary name.")
+    title: str
+    version: int = Field(description="Definition version; it goes up when the definition changes.")
+    definition: str = Field(description="How the numbers are computed, in words.")
+    snapshot_id: str = Field(description="The snapshot the rows come from (also in the ETag).")
+    published_at: datetime
+    route: str = Field(description="The route that produced this response.")
+    query: dict[str, str] = Field(description="The filters applied.")
+    sample_size: SampleSize
+    columns: list[ColumnInfo]
+    rows: list[dict[str, Any]] = Field(description="One object per row, keyed by column name.")
+
+
+class Health(BaseModel):
+    """The process is alive (no database involved)."""
+
+    status: Literal["ok"]
+
+
+class Ready(BaseModel):
+    """Whether the API can answer from the database, and the state of the Redis cache."""
+
+    status: Literal["ready"]
+    database: Literal["ok"]
+    redis: Literal["ok", "down", "disabled"] = Field(
+        description="`down` means answers come from the database and the in-process cache only."
+    )
+
+
+class ProblemDetails(BaseModel):
+    """An error, as RFC 9457 problem details (`application/problem+json`)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    instance: str

@@ -1,0 +1,72 @@
+"""Per-client-address rate limiting as a plain ASGI middleware (a token bucket per address)."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from api.problems import problem_response
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+# Probes must never be throttled: an orchestrator that gets 429 from /healthz restarts the pod.
+EXEMPT_PATHS = frozenset({"/healthz", "/readyz"})
+MAX_TRACKED_CLIENTS = 10_000
+
+
+class RateLimitMiddleware:
+    """Allows `per_minute` requests per client address, refilled continuously; else 429."""
+
+    def __init__(self, app: ASGIApp, per_minute: int) -> None:
+        self.app = app
+        self.capacity = float(per_minute)
+        self.rate = per_minute / 60.0  # tokens per second
+        self._buckets: dict[str, tuple[float, float]] = {}  # address -> (tokens, at)
+
+    def _take(self, client: str) -> float:
+        """0 if the request may pass, else the seconds until it would."""
+        now = time.monotonic()
+        tokens, at = self._buckets.get(client, (self.capacity, now))
+        tokens = min(self.capacity, tokens + (now - at) * self.rate)
+        if tokens >= 1.0:
+            self._buckets[client] = (tokens - 1.0, now)
+            return 0.0
+        self._buckets[client] = (tokens, now)
+        return (1.0 - tokens) / self.rate
+
+    def _prune(self) -> None:
+        now = time.monotonic()
+        full = [
+            c
+            for c, (tokens, at) in self._buckets.items()
+            if tokens + (now - at) * self.rate >= self.capacity
+        ]
+        for c in full:
+            del self._buckets[c]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in EXEMPT_PATHS:
+            await self.app(scope, receive, send)
+            return
+        client = scope.get("client")
+        address = client[0] if client else "unknown"
+        wait = self._take(address)
+        if len(self._buckets) > MAX_TRACKED_CLIENTS:
+            self._prune()
+        if wait <= 0:
+            await self.app(scope, receive, send)
+            return
+        retry_after = max(1, math.ceil(wait))
+        response = problem_response(
+            429,
+            f"More than {int(self.capacity)} requests per minute from {address}; "
+            f"retry in {retry_after} s.",
+            scope["path"],
+            headers={"Retry-After": str(retry_after)},
+        )
+        await response(scope, receive, send)

@@ -1,0 +1,311 @@
+"""What the routes do: snapshot lookup, filters, caching and rendering of the JSON bodies."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+
+from adapters.db import SummaryDefinition
+from api.cache import LRU, RedisCache, TTLCache
+from api.problems import ProblemError
+from api.store import Profile, Rows, Store
+
+# How long a player's snapshot pointer is trusted before the database is asked again: a publish
+# shows up within this time, and a hot summary costs one pointer read per interval, not per hit.
+SNAPSHOT_CHECK_SECONDS = 1.0
+# Definitions change only with `db upgrade`; re-read them at most this often.
+DEFINITIONS_CHECK_SECONDS = 30.0
+SAMPLE_SIZE_COLUMNS = ("games", "n")
+TIME_DIMENSION_TYPES = ("date", "timestamp")
+
+
+def _jsonable(kind: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # NaN/inf are not JSON; 0/0 in a summary means "no data"
+    return value
+
+
+def _dumps(body: Any) -> bytes:
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The validated query of the summary route."""
+
+    time_class: str | None = None
+    color: str | None = None
+    since: date | None = None
+    until: date | None = None
+
+    def as_query(self) -> dict[str, str]:
+        pairs = {
+            "time_class": self.time_class,
+            "color": self.color,
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat() if self.until else None,
+        }
+        return {k: v for k, v in pairs.items() if v is not None}
+
+    def key(self) -> str:
+        return "&".join(f"{k}={v}" for k, v in sorted(self.as_query().items()))
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A rendered 200 body with its validator."""
+
+    body: bytes
+    etag: str
+
+
+def etag_for(snapshot_id: str, route: str, query: str) -> str:
+    """Strong ETag: the snapshot id plus a short hash of route and query."""
+    digest = hashlib.sha256(f"{route}?{query}".encode()).hexdigest()[:12]
+    return f'"{snapshot_id}-{digest}"'
+
+
+def etag_matches(header: str | None, etag: str) -> bool:
+    if not header:
+        return False
+    candidates = [part.strip() for part in header.split(",")]
+    return any(c == "*" or c.removeprefix("W/") == etag for c in candidates)
+
+
+def _time_dimension(definition: SummaryDefinition) -> tuple[str, str] | None:
+    for column in definition.dimensions:
+        if column.type in TIME_DIMENSION_TYPES:
+            return column.name, column.type
+    for column in definition.dimensions:
+        if column.name == "month":
+            return column.name, "month"
+    return None
+
+
+def _keep(row: dict[str, Any], filters: Filters, time_dim: tuple[str, str] | None) -> bool:
+    if filters.time_class is not None and row.get("time_class") != filters.time_class:
+        return False
+    if filters.color is not None and row.get("color") != filters.color:
+        return False
+    if time_dim is not None and (filters.since or filters.until):
+        name, kind = time_dim
+        value = row.get(name)
+        if value is None:
+            return False
+        if kind == "month":
+            month = str(value)[:7]
+            if filters.since is not None and month < filters.since.strftime("%Y-%m"):
+                return False
+            return not (filters.until is not None and month > filters.until.strftime("%Y-%m"))
+        day = value.date() if isinstance(value, datetime) else value
+        if filters.since is not None and day < filters.since:
+            return False
+        if filters.until is not None and day > filters.until:
+            return False
+    return True
+
+
+class Service:
+    """The API's state: store, caches, and how a request becomes a body."""
+
+    def __init__(
+        self,
+        store: Store,
+        redis: RedisCache,
+        *,
+        cache_entries: int,
+        snapshot_ttl_seconds: float,
+    ) -> None:
+        self.store = store
+        self.redis = redis
+        self.pointers: TTLCache[str, Profile] = TTLCache(snapshot_ttl_seconds, cache_entries)
+        self.bodies: LRU[tuple[str, str, str], Answer] = LRU(cache_entries)
+        self.rows: LRU[tuple[str, str], Rows] = LRU(cache_entries // 4 if cache_entries else 0)
+        self._definitions: dict[str, SummaryDefinition] = {}
+        self._definitions_at = -math.inf
+
+    # -- database reads (in a thread: the drivers block) ----------------------------------------
+
+    async def profile(self, username: str) -> Profile:
+        cached = self.pointers.get(username)
+        if cached is not None:
+            return cached
+        profile = await run_in_threadpool(self.store.player, username)
+        if profile is None:
+            raise ProblemError(
+                404,
+                f"Player {username!r} has not been published; "
+                f"run `chess-patterns refresh {username}` first.",
+            )
+        self.pointers.put(username, profile)
+        return profile
+
+    async def definitions(self, *, fresh: bool = False) -> dict[str, SummaryDefinition]:
+        stale = time.monotonic() - self._definitions_at > DEFINITIONS_CHECK_SECONDS
+        if fresh or stale or not self._definitions:
+            self._definitions = await run_in_threadpool(self.store.definitions)
+            self._definitions_at = time.monotonic()
+        return self._definitions
+
+    async def definition(self, name: str) -> SummaryDefinition:
+        definitions = await self.definitions()
+        if name not in definitions and time.monotonic() - self._definitions_at > 1.0:
+            definitions = await self.definitions(fresh=True)
+        if name not in definitions:
+            raise ProblemError(
+                404,
+                f"No summary named {name!r}; known summaries: {', '.join(sorted(definitions))}.",
+            )
+        return definitions[name]
+
+    # -- the profile route ----------------------------------------------------------------------
+
+    async def render_profile(self, username: str, profile: Profile, route: str) -> Answer:
+        snapshot = profile["snapshot_id"]
+        key = (snapshot, "", username)
+        cached = self.bodies.get(key)
+        if cached is not None:
+            return cached
+        definitions = await self.definitions()
+        listing = []
+        for entry in profile["summaries"]:
+            definition = definitions.get(entry["name"])
+            if definition is None or definition.version != entry["version"]:
+                continue  # its table was rebuilt for a newer definition: not served until refresh
+            listing.append(
+                {
+                    "name": entry["name"],
+                    "version": entry["version"],
+                    "title": definition.title,
+                    "rows": entry["rows"],
+                    "href": f"{route}/summaries/{entry['name']}",
+                }
+            )
+        body = {
+            "username": username,
+            "snapshot_id": snapshot,
+            "published_at": _jsonable("timestamp", profile["published_at"]),
+            "game_count": profile["game_count"],
+            "first_game_at": _jsonable("timestamp", profile["first_game_at"]),
+            "last_game_at": _jsonable("timestamp", profile["last_game_at"]),
+            "published_bytes": profile["published_bytes"],
+            "summaries": listing,
+        }
+        answer = Answer(_dumps(body), etag_for(snapshot, route, ""))
+        self.bodies.put(key, answer)
+        return answer
+
+    # -- the summary route ----------------------------------------------------------------------
+
+    def check_filters(self, definition: SummaryDefinition, filters: Filters) -> None:
+        dims = {c.name for c in definition.dimensions}
+        for name in ("time_class", "color"):
+            if getattr(filters, name) is not None and name not in dims:
+                raise ProblemError(
+                    422,
+                    f"Summary {definition.name!r} has no {name} dimension; drop that filter.",
+                )
+        if (filters.since or filters.until) and _time_dimension(definition) is None:
+            raise ProblemError(
+                422,
+                f"Summary {definition.name!r} has no date dimension; since/until do not apply.",
+            )
+        if filters.since and filters.until and filters.since > filters.until:
+            raise ProblemError(422, "since is after until; swap them.")
+
+    async def summary_rows(
+        self, username: str, profile: Profile, definition: SummaryDefinition
+    ) -> tuple[Profile, Rows]:
+        """Rows of the snapshot `profile` points at, or of a newer one read with its profile."""
+        snapshot = profile["snapshot_id"]
+        cached = self.rows.get((snapshot, definition.name))
+        if cached is not None:
+            return profile, cached
+        fresh, rows = await run_in_threadpool(self.store.player_and_rows, username, definition)
+        if fresh is None:
+            self.pointers.pop(username)
+            raise ProblemError(404, f"Player {username!r} is no longer published.")
+        self.pointers.put(username, fresh)
+        self.rows.put((fresh["snapshot_id"], definition.name), rows)
+        return fresh, rows
+
+    async def render_summary(
+        self,
+        username: str,
+        name: str,
+        profile: Profile,
+        filters: Filters,
+        route: str,
+    ) -> Answer:
+        snapshot = profile["snapshot_id"]
+        query = filters.key()
+        key = (snapshot, name, query)
+        cached = self.bodies.get(key)
+        if cached is not None:
+            return cached
+        redis_key = f"{snapshot}:{username}:{name}:{query}"
+        shared = await self.redis.get(redis_key)
+        if shared is not None:
+            answer = Answer(shared, etag_for(snapshot, route, query))
+            self.bodies.put(key, answer)
+            return answer
+
+        definition = await self.definition(name)
+        self.check_filters(definition, filters)
+        listed = {e["name"]: e["version"] for e in profile["summaries"]}
+        if listed.get(name) != definition.version:
+            raise ProblemError(
+                404,
+                f"Summary {name!r} (version {definition.version}) is not published for "
+                f"{username!r}; run `chess-patterns refresh {username}`.",
+            )
+        profile, rows = await self.summary_rows(username, profile, definition)
+        snapshot = profile["snapshot_id"]
+        time_dim = _time_dimension(definition)
+        kinds = {c.name: c.type for c in definition.columns}
+        kept = [
+            {k: _jsonable(kinds.get(k, "text"), v) for k, v in row.items()}
+            for row in rows
+            if _keep(row, filters, time_dim)
+        ]
+        sample_column = next(
+            (c for c in SAMPLE_SIZE_COLUMNS if definition.column(c) is not None), None
+        )
+        body = {
+            "username": username,
+            "summary": name,
+            "title": definition.title,
+            "version": definition.version,
+            "definition": definition.definition,
+            "snapshot_id": snapshot,
+            "published_at": _jsonable("timestamp", profile["published_at"]),
+            "route": route,
+            "query": filters.as_query(),
+            "sample_size": {
+                "games": profile["game_count"],
+                "rows": len(kept),
+                "column": sample_column,
+            },
+            "columns": [
+                {"name": c.name, "type": c.type, "role": c.role, "description": c.description}
+                for c in definition.columns
+            ],
+            "rows": kept,
+        }
+        answer = Answer(_dumps(body), etag_for(snapshot, route, query))
+        self.bodies.put((snapshot, name, query), answer)
+        await self.redis.set(f"{snapshot}:{username}:{name}:{query}", answer.body)
+        return answer

@@ -1,0 +1,67 @@
+"""Fixtures of the API tests: a published player in SQLite and PostgreSQL, and app factories."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from adapters.publish import publish_player
+from api.app import create_app
+from settings import Settings
+from tests.api.sample import alice
+
+MakeClient = Callable[..., TestClient]
+
+
+def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settings:
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None, data_dir=tmp_path, database_url=database_url, **overrides
+    )
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'serving.sqlite'}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each test runs once on SQLite and once on a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'serving.sqlite'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture
+def published(database_url: str) -> str:
+    """The database with alice published."""
+    summaries, games = alice()
+    publish_player(database_url, "alice", summaries, games)
+    return database_url
+
+
+@pytest.fixture
+def make_client(tmp_path: Path) -> Iterator[MakeClient]:
+    """Builds a started TestClient for a database URL (closed at the end of the test)."""
+    clients: list[TestClient] = []
+
+    def make(database_url: str, **overrides: Any) -> TestClient:
+        app_kwargs = {
+            k: overrides.pop(k) for k in ("cache_entries", "snapshot_ttl_seconds") if k in overrides
+        }
+        client = TestClient(
+            create_app(make_settings(database_url, tmp_path, **overrides), **app_kwargs),
+            raise_server_exceptions=False,
+        )
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)

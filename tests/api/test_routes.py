@@ -1,0 +1,76 @@
+"""The player and summary routes, health probes and error answers, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from tests.api.conftest import MakeClient
+from tests.api.sample import ALICE_RESULTS
+
+
+def test_profile_lists_the_published_summary(published: str, make_client: MakeClient) -> None:
+    client = make_client(published)
+    response = client.get("/v1/players/Alice")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["username"] == "alice"
+    assert body["game_count"] == 5
+    assert body["first_game_at"] == "2024-01-01T12:00:00Z"
+    assert body["last_game_at"] == "2024-01-05T12:00:00Z"
+    assert [(s["name"], s["version"], s["rows"]) for s in body["summaries"]] == [("results", 1, 9)]
+    assert response.headers["etag"].startswith(f'"{body["snapshot_id"]}-')
+
+
+def test_summary_rows_equal_the_hand_count(published: str, make_client: MakeClient) -> None:
+    client = make_client(published)
+    body = client.get("/v1/players/alice/summaries/results").json()
+    got = {
+        (r["time_class"], r["color"]): (r["wins"], r["draws"], r["losses"]) for r in body["rows"]
+    }
+    assert got == ALICE_RESULTS
+    assert body["version"] == 1
+    assert body["definition"]
+    assert body["sample_size"] == {"games": 5, "rows": 9, "column": "games"}
+    assert body["route"] == "/v1/players/alice/summaries/results"
+
+
+def test_filters(published: str, make_client: MakeClient) -> None:
+    client = make_client(published)
+    body = client.get(
+        "/v1/players/alice/summaries/results", params={"time_class": "blitz", "color": "white"}
+    ).json()
+    assert [(r["games"], r["wins"], r["losses"]) for r in body["rows"]] == [(2, 1, 1)]
+    assert body["query"] == {"time_class": "blitz", "color": "white"}
+
+
+def test_unpublished_player_is_404_problem(published: str, make_client: MakeClient) -> None:
+    client = make_client(published)
+    for path in ("/v1/players/bob", "/v1/players/bob/summaries/results"):
+        response = client.get(path)
+        assert response.status_code == 404
+        assert response.headers["content-type"] == "application/problem+json"
+        assert "bob" in response.json()["detail"]
+
+
+def test_invalid_username_and_filter_are_422(published: str, make_client: MakeClient) -> None:
+    client = make_client(published)
+    for path in (
+        "/v1/players/no%20spaces",
+        "/v1/players/" + "x" * 51,
+        "/v1/players/alice/summaries/results?color=green",
+        "/v1/players/alice/summaries/results?since=yesterday",
+        "/v1/players/alice/summaries/results?since=2024-02-01&until=2024-01-01",
+        "/v1/players/alice/summaries/results?since=2024-01-01",
+    ):
+        response = client.get(path)
+        assert response.status_code == 422, path
+        assert response.headers["content-type"] == "application/problem+json"
+        assert "Traceback" not in response.text
+
+
+def test_healthz_and_readyz(published: str, make_client: MakeClient) -> None:
+    client = make_client(published)
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/readyz").json() == {
+        "status": "ready",
+        "database": "ok",
+        "redis": "disabled",
+    }
