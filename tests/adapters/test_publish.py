@@ -1,0 +1,319 @@
+"""Publishing to SQLite and PostgreSQL: migrations, one-transaction publish, idempotence."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from sqlalchemy import create_engine, text
+
+from adapters import publish
+from adapters.db import sqlalchemy_url
+from adapters.publish import (
+    PublishError,
+    publish_player,
+    read_player,
+    read_summary_rows,
+    upgrade_schema,
+)
+from tests.api.sample import ALICE_GAMES, ALICE_RESULTS, alice, games_frame, results_frame
+from transforms.catalogue import BY_NAME, SUMMARIES
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'serving.sqlite'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+def dump(database_url: str, username: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every stored row of a player, table by table, in key order (read independently)."""
+    engine = create_engine(sqlalchemy_url(database_url))
+    tables = ["players", "games", *(s.table for s in SUMMARIES)]
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    with engine.connect() as conn:
+        for table in tables:
+            rows = conn.execute(
+                text(f'select * from "{table}" where username = :u'), {"u": username}
+            )
+            out[table] = sorted(tuple(r) for r in rows)
+    engine.dispose()
+    return out
+
+
+def test_upgrade_applies_each_migration_once(database_url: str) -> None:
+    first = upgrade_schema(database_url)
+    assert first[0] == "0001_core"
+    assert {f"{s.table}@v{s.version}" for s in SUMMARIES} <= set(first)
+    assert upgrade_schema(database_url) == []
+
+
+def test_postgres_scheme_is_accepted(postgres_url: str) -> None:
+    url = "postgres://" + postgres_url.split("://", 1)[1]
+    summaries, games = alice()
+    assert publish_player(url, "alice", summaries, games).rows == 5 + 9
+    assert read_player(postgres_url, "alice") is not None
+
+
+def test_publish_then_read_back_the_hand_count(database_url: str) -> None:
+    summaries, games = alice()
+    report = publish_player(database_url, "Alice", summaries, games)
+    assert report.username == "alice"
+    assert report.rows == len(ALICE_GAMES) + len(ALICE_RESULTS)
+    assert report.bytes > 0
+    player = read_player(database_url, "ALICE")
+    assert player is not None
+    assert player["snapshot_id"] == report.snapshot_id
+    assert player["game_count"] == 5
+    assert player["summaries"] == [{"name": "results", "version": 1, "rows": 9}]
+    assert player["published_bytes"] == report.bytes
+    rows = read_summary_rows(database_url, "alice", "results")
+    got = {(r["time_class"], r["color"]): (r["wins"], r["draws"], r["losses"]) for r in rows}
+    assert got == ALICE_RESULTS
+    assert rows[0]["score"] == pytest.approx(3.5 / 5)
+    assert read_player(database_url, "bob") is None
+    assert read_summary_rows(database_url, "bob", "results") == []
+
+
+def test_republishing_identical_data_changes_nothing(database_url: str) -> None:
+    summaries, games = alice()
+    first = publish_player(database_url, "alice", summaries, games)
+    before = dump(database_url, "alice")
+    # The same games in another order, and one game delivered twice (a month fetched twice).
+    again = pl.concat([games.reverse(), games.head(1)])
+    second = publish_player(database_url, "alice", alice()[0], again)
+    assert second.snapshot_id == first.snapshot_id
+    assert second.published_at == first.published_at
+    assert dump(database_url, "alice") == before
+    assert len(before["games"]) == 5
+
+
+def test_new_data_moves_the_snapshot_and_replaces_rows(database_url: str) -> None:
+    summaries, games = alice()
+    first = publish_player(database_url, "alice", summaries, games)
+    fewer = games.head(2)
+    results = results_frame("alice", {("all", "all"): (1, 0, 1)})
+    second = publish_player(database_url, "alice", {"results": results}, fewer)
+    assert second.snapshot_id != first.snapshot_id
+    stored = dump(database_url, "alice")
+    assert len(stored["games"]) == 2
+    assert len(stored["summary_results"]) == 1
+    assert {r[2] for r in stored["games"]} == {second.snapshot_id}
+
+
+def test_players_are_independent(database_url: str) -> None:
+    summaries, games = alice()
+    publish_player(database_url, "alice", summaries, games)
+    bob_games = games_frame("bob", [("bullet", "black", "loss")])
+    publish_player(
+        database_url,
+        "bob",
+        {"results": results_frame("bob", {("all", "all"): (0, 0, 1)})},
+        bob_games,
+    )
+    assert len(dump(database_url, "alice")["games"]) == 5
+    assert len(dump(database_url, "bob")["games"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("unknown_summary", "unknown summaries"),
+        ("missing_column", "missing ['wins']"),
+        ("extra_column", "unexpected ['surprise']"),
+        ("other_player", "other players"),
+        ("duplicate_dims", "several rows for the same"),
+        ("bad_type", "cannot be stored as integer"),
+    ],
+)
+def test_bad_frames_are_refused_with_a_clear_error(
+    change: str, message: str, sqlite_url: str
+) -> None:
+    summaries, games = alice()
+    results = summaries["results"]
+    if change == "unknown_summary":
+        summaries = {**summaries, "nonsense": results}
+    elif change == "missing_column":
+        summaries = {"results": results.drop("wins")}
+    elif change == "extra_column":
+        summaries = {"results": results.with_columns(pl.lit(1).alias("surprise"))}
+    elif change == "other_player":
+        games = pl.concat([games, games_frame("mallory", [("blitz", "white", "win")])])
+    elif change == "duplicate_dims":
+        summaries = {"results": pl.concat([results, results.head(1)])}
+    elif change == "bad_type":
+        summaries = {"results": results.with_columns(pl.lit("many").alias("games"))}
+    with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        publish_player(sqlite_url, "alice", summaries, games)
+    assert read_player(sqlite_url, "alice") is None
+
+
+def test_a_failed_publish_leaves_the_previous_snapshot(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    summaries, games = alice()
+    first = publish_player(database_url, "alice", summaries, games)
+    before = dump(database_url, "alice")
+    real_load = publish._load
+
+    def load_then_fail(conn: Any, dialect: Any, table: str, *args: Any) -> None:
+        real_load(conn, dialect, table, *args)
+        if table.startswith("summary_"):
+            raise RuntimeError("disk full (simulated) after the games were loaded")
+
+    monkeypatch.setattr(publish, "_load", load_then_fail)
+    with pytest.raises(RuntimeError, match="disk full"):
+        publish_player(database_url, "alice", summaries, games.head(3))
+    assert dump(database_url, "alice") == before
+    player = read_player(database_url, "alice")
+    assert player is not None
+    assert player["snapshot_id"] == first.snapshot_id
+
+
+def test_summary_version_change_rebuilds_only_that_table(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    summaries, games = alice()
+    publish_player(database_url, "alice", summaries, games)
+    bumped = dataclasses.replace(BY_NAME["results"], version=2)
+    registry = tuple(bumped if s.name == "results" else s for s in SUMMARIES)
+    monkeypatch.setattr(publish, "SUMMARIES", registry)
+    assert upgrade_schema(database_url) == ["summary_results@v2"]
+    stored = dump(database_url, "alice")
+    assert stored["summary_results"] == []  # derived data of the old definition is gone
+    assert len(stored["games"]) == 5
+    report = publish_player(database_url, "alice", alice()[0], games)
+    player = read_player(database_url, "alice")
+    assert player is not None
+    assert player["summaries"] == [{"name": "results", "version": 2, "rows": 9}]
+    assert player["snapshot_id"] == report.snapshot_id
+
+
+def test_postgres_bytes_are_the_stored_column_sizes(postgres_url: str) -> None:
+    summaries, games = alice()
+    report = publish_player(postgres_url, "alice", summaries, games)
+    engine = create_engine(sqlalchemy_url(postgres_url))
+    with engine.connect() as conn:
+        expected = sum(
+            conn.execute(
+                text(f'select coalesce(sum(pg_column_size(t.*)), 0) from "{table}" t')
+            ).scalar_one()
+            for table in ("games", "summary_results")
+        )
+    engine.dispose()
+    assert report.bytes == expected
+
+
+def test_url_parameters_reach_the_server(postgres_url: str) -> None:
+    """libpq settings in DATABASE_URL (sslmode, application_name, ...) are passed through."""
+    url = postgres_url + "?sslmode=disable&application_name=cp-publish-test"
+    engine = publish.make_engine(url, read_only=False, pooled=False)
+    with engine.connect() as conn:
+        name = conn.execute(text("select current_setting('application_name')")).scalar_one()
+    engine.dispose()
+    assert name == "cp-publish-test"
+
+
+class FlakyProxy:
+    """A TCP proxy to PostgreSQL that drops the first `drops` connections (a waking Neon)."""
+
+    def __init__(self, target_port: int, drops: int) -> None:
+        self.drops = drops
+        self.accepted = 0
+        self.target_port = target_port
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self._stop = False
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            if self.accepted <= self.drops:
+                client.close()
+                continue
+            upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        self._stop = True
+        self.server.close()
+
+
+@pytest.fixture
+def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(publish, "RETRY_DELAYS_SECONDS", (0.01, 0.01, 0.01, 0.01))
+
+
+def _via(proxy: FlakyProxy, postgres_url: str) -> str:
+    rest = postgres_url.split("@", 1)[1]
+    user = postgres_url.split("://", 1)[1].split("@", 1)[0]
+    return f"postgresql://{user}@127.0.0.1:{proxy.port}/{rest.split('/', 1)[1]}"
+
+
+@pytest.fixture
+def proxy_factory() -> Iterator[Any]:
+    proxies: list[FlakyProxy] = []
+
+    def make(drops: int) -> FlakyProxy:
+        proxies.append(FlakyProxy(5432, drops))
+        return proxies[-1]
+
+    yield make
+    for p in proxies:
+        p.close()
+
+
+@pytest.mark.usefixtures("fast_retries")
+def test_dropped_connections_are_retried(postgres_url: str, proxy_factory: Any) -> None:
+    proxy = proxy_factory(drops=2)
+    summaries, games = alice()
+    report = publish_player(_via(proxy, postgres_url), "alice", summaries, games)
+    assert proxy.accepted > 2
+    player = read_player(postgres_url, "alice")
+    assert player is not None
+    assert player["snapshot_id"] == report.snapshot_id
+
+
+@pytest.mark.usefixtures("fast_retries")
+def test_retries_are_bounded_and_nothing_changes(postgres_url: str, proxy_factory: Any) -> None:
+    summaries, games = alice()
+    first = publish_player(postgres_url, "alice", summaries, games)
+    proxy = proxy_factory(drops=10_000)
+    with pytest.raises(PublishError, match="failed after 5 attempt"):
+        publish_player(_via(proxy, postgres_url), "alice", summaries, games.head(1))
+    player = read_player(postgres_url, "alice")
+    assert player is not None
+    assert player["snapshot_id"] == first.snapshot_id
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'serving.sqlite'}"
