@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from adapters import publish
-from adapters.db import sqlalchemy_url
+from adapters.db import make_engine, sqlalchemy_url
 from adapters.publish import (
     PublishError,
     publish_player,
@@ -216,7 +216,7 @@ def test_postgres_bytes_are_the_stored_column_sizes(postgres_url: str) -> None:
 def test_url_parameters_reach_the_server(postgres_url: str) -> None:
     """libpq settings in DATABASE_URL (sslmode, application_name, ...) are passed through."""
     url = postgres_url + "?sslmode=disable&application_name=cp-publish-test"
-    engine = publish.make_engine(url, read_only=False, pooled=False)
+    engine = make_engine(url, read_only=False, pooled=False)
     with engine.connect() as conn:
         name = conn.execute(text("select current_setting('application_name')")).scalar_one()
     engine.dispose()
