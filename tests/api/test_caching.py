@@ -1,0 +1,166 @@
+"""ETag/304, Cache-Control, the in-process cache, and Redis cache-aside (also Redis going away)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from sqlalchemy import create_engine, text
+
+from adapters.db import sqlalchemy_url
+from adapters.publish import publish_player
+from tests.api.conftest import MakeClient
+from tests.api.sample import games_frame, results_frame
+
+SUMMARY = "/v1/players/alice/summaries/results"
+
+
+def test_etag_and_304(published: str, make_client: MakeClient) -> None:
+    client = make_client(published, api_cache_max_age_seconds=17)
+    first = client.get(SUMMARY)
+    etag = first.headers["etag"]
+    assert etag.startswith(f'"{first.json()["snapshot_id"]}-')
+    assert first.headers["cache-control"] == "public, max-age=17"
+    again = client.get(SUMMARY, headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again.headers["etag"] == etag
+    weak_in_list = client.get(SUMMARY, headers={"If-None-Match": f'"other", W/{etag}'})
+    assert weak_in_list.status_code == 304
+    assert client.get(SUMMARY, headers={"If-None-Match": '"stale"'}).status_code == 200
+    # Same snapshot, other query: another ETag.
+    filtered = client.get(SUMMARY, params={"color": "white"})
+    assert filtered.headers["etag"] != etag
+    assert (
+        client.get(SUMMARY, params={"color": "white"}, headers={"If-None-Match": etag}).status_code
+        == 200
+    )
+    profile = client.get("/v1/players/alice")
+    assert (
+        client.get(
+            "/v1/players/alice", headers={"If-None-Match": profile.headers["etag"]}
+        ).status_code
+        == 304
+    )
+
+
+def test_a_publish_changes_the_etag(published: str, make_client: MakeClient) -> None:
+    client = make_client(published, snapshot_ttl_seconds=0)
+    old = client.get(SUMMARY)
+    publish_player(
+        published,
+        "alice",
+        {"results": results_frame("alice", {("all", "all"): (0, 0, 1)})},
+        games_frame("alice", [("blitz", "white", "loss")]),
+    )
+    new = client.get(SUMMARY, headers={"If-None-Match": old.headers["etag"]})
+    assert new.status_code == 200
+    assert new.headers["etag"] != old.headers["etag"]
+    assert [(r["games"], r["losses"]) for r in new.json()["rows"]] == [(1, 1)]
+
+
+def _delete_summary_rows(database_url: str) -> None:
+    """Removes alice's rows behind the API's back (the pointer stays): only a cache can answer."""
+    engine = create_engine(sqlalchemy_url(database_url))
+    with engine.begin() as conn:
+        conn.execute(text("delete from summary_results where username = 'alice'"))
+    engine.dispose()
+
+
+def test_in_process_cache_answers_without_the_rows(published: str, make_client: MakeClient) -> None:
+    client = make_client(published)
+    warm = client.get(SUMMARY).json()
+    _delete_summary_rows(published)
+    assert client.get(SUMMARY).json() == warm
+
+
+def test_without_cache_every_answer_comes_from_the_database(
+    published: str, make_client: MakeClient
+) -> None:
+    client = make_client(published, cache_entries=0, snapshot_ttl_seconds=0)
+    assert len(client.get(SUMMARY).json()["rows"]) == 9
+    _delete_summary_rows(published)
+    assert client.get(SUMMARY).json()["rows"] == []
+
+
+def test_redis_cache_aside_is_shared_between_processes(
+    published: str, redis_url: str, make_client: MakeClient
+) -> None:
+    first = make_client(published, redis_url=redis_url)
+    body = first.get(SUMMARY).json()
+    keys = redis.Redis.from_url(redis_url).keys("*")
+    assert any(body["snapshot_id"].encode() in k for k in keys)
+    _delete_summary_rows(published)
+    # A second API process (empty in-process cache) gets the body from Redis, not the database.
+    second = make_client(published, redis_url=redis_url)
+    assert second.get(SUMMARY).json() == body
+    assert second.get("/readyz").json()["redis"] == "ok"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A private redis-server this test may kill (never the shared one on 6379)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail("redis-server is not installed (apt-get install redis-server)")
+    port = _free_port()
+    process = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    for _ in range(100):
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    yield url, process
+    process.kill()
+    process.wait()
+
+
+def test_redis_going_away_mid_test(
+    published: str, make_client: MakeClient, own_redis: tuple[str, subprocess.Popen[bytes]]
+) -> None:
+    url, process = own_redis
+    client = make_client(published, redis_url=url)
+    assert client.get("/readyz").json()["redis"] == "ok"
+    assert client.get(SUMMARY).status_code == 200
+    assert redis.Redis.from_url(url).dbsize() >= 1
+    process.kill()
+    process.wait()
+    # New queries miss the in-process cache: they must come from the database.
+    white = client.get(SUMMARY, params={"color": "white"})
+    assert white.status_code == 200
+    assert {r["color"] for r in white.json()["rows"]} == {"white"}
+    assert client.get("/v1/players/alice").status_code == 200
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ready", "database": "ok", "redis": "down"}

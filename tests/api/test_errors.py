@@ -1,0 +1,116 @@
+"""Every error answer: problem+json, right status, Retry-After where due, never a stack trace."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from api.service import Service
+from tests.api.conftest import MakeClient
+
+SUMMARY = "/v1/players/alice/summaries/results"
+
+
+def _is_problem(response: httpx.Response, status: int) -> dict[str, object]:
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, object] = response.json()
+    assert body["status"] == status
+    assert isinstance(body["detail"], str)
+    assert body["detail"]
+    assert "Traceback" not in response.text
+    return body
+
+
+def test_unknown_summary_and_route_are_404(published: str, make_client: MakeClient) -> None:
+    client = make_client(published)
+    body = _is_problem(client.get("/v1/players/alice/summaries/nonsense"), 404)
+    assert "results" in str(body["detail"])  # says which summaries exist
+    _is_problem(client.get("/v2/anything"), 404)
+    _is_problem(client.post("/v1/players/alice"), 405)
+
+
+def test_summary_not_published_for_this_player_is_404(
+    published: str, make_client: MakeClient
+) -> None:
+    client = make_client(published)
+    body = _is_problem(client.get("/v1/players/alice/summaries/openings"), 404)
+    assert "refresh alice" in str(body["detail"])
+
+
+def test_filter_the_summary_does_not_have_is_422(published: str, make_client: MakeClient) -> None:
+    client = make_client(published)
+    body = _is_problem(client.get(SUMMARY, params={"until": "2024-01-01"}), 422)
+    assert "since/until" in str(body["detail"])
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
+
+
+@pytest.mark.parametrize("kind", ["postgresql", "sqlite"])
+def test_unreachable_database_is_503_with_retry_after(
+    kind: str, tmp_path: Path, make_client: MakeClient
+) -> None:
+    url = (
+        f"postgresql://postgres@127.0.0.1:{_closed_port()}/nowhere"
+        if kind == "postgresql"
+        else f"sqlite:///{tmp_path / 'missing' / 'gone.sqlite'}"
+    )
+    client = make_client(url)
+    assert client.get("/healthz").status_code == 200  # touches no database
+    for path in ("/v1/players/alice", SUMMARY):
+        response = client.get(path)
+        _is_problem(response, 503)
+        assert int(response.headers["retry-after"]) > 0
+    ready = client.get("/readyz")
+    body = _is_problem(ready, 503)
+    assert body["database"] == "down"
+    assert ready.headers["retry-after"]
+
+
+def test_rate_limit_is_429_with_retry_after(published: str, make_client: MakeClient) -> None:
+    client = make_client(published, api_rate_limit_per_minute=3)
+    assert [client.get("/v1/players/alice").status_code for _ in range(3)] == [200] * 3
+    limited = client.get(SUMMARY)
+    _is_problem(limited, 429)
+    assert int(limited.headers["retry-after"]) >= 1
+    assert client.get("/healthz").status_code == 200  # probes are never throttled
+    assert client.get("/readyz").status_code == 200
+
+
+def test_a_crash_is_500_without_internals(
+    published: str, make_client: MakeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def explode(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("secret-internal-detail at /srv/app.py line 42")
+
+    monkeypatch.setattr(Service, "render_summary", explode)
+    client = make_client(published)
+    response = client.get(SUMMARY)
+    body = _is_problem(response, 500)
+    assert "secret" not in response.text
+    assert body["title"] == "Internal Server Error"
+
+
+def test_the_api_connection_cannot_write(published: str, make_client: MakeClient) -> None:
+    client = make_client(published)
+    store = client.app.state.store  # type: ignore[attr-defined]
+    for statement in (
+        "delete from players",
+        "insert into schema_migrations (name, checksum, applied_at) values ('x', 'x', 'x')",
+        "create table intruder (a integer)",
+    ):
+        with store.connect() as conn, pytest.raises(DBAPIError) as caught:
+            conn.execute(text(statement))
+        message = str(caught.value.orig).lower()
+        assert "read-only" in message or "readonly" in message
+    assert client.get("/v1/players/alice").status_code == 200
