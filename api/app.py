@@ -51,7 +51,7 @@ Username = Annotated[
     Path(
         description="Chess.com username (any case; 1-50 letters, digits, '_' or '-').",
         pattern=USERNAME_PATTERN,
-        examples=["hikaru"],
+        examples=["shaunchess123"],
     ),
 ]
 IfNoneMatch = Annotated[

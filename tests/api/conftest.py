@@ -65,3 +65,29 @@ def make_client(tmp_path: Path) -> Iterator[MakeClient]:
     yield make
     for client in clients:
         client.__exit__(None, None, None)
+
+
+REAL_PLAYER = "shaunchess123"
+
+
+@pytest.fixture(scope="session")
+def real_frames(fixtures_dir: Path) -> tuple[dict[str, Any], Any]:
+    """shaunchess123's recorded months through the real parser and warehouse: all summaries."""
+    import polars as pl
+
+    from adapters.warehouse import compute_summaries_from_frames
+    from transforms.archive import parse_month
+
+    months = sorted((fixtures_dir / REAL_PLAYER).glob("[0-9]*/[0-9]*.json"))
+    parsed = [parse_month(REAL_PLAYER, f"{p.parent.name}-{p.stem}", p.read_bytes()) for p in months]
+    games = pl.concat([p.games for p in parsed])
+    moves = pl.concat([p.moves for p in parsed])
+    return compute_summaries_from_frames(games, moves, REAL_PLAYER), games
+
+
+@pytest.fixture
+def real_published(sqlite_url: str, real_frames: tuple[dict[str, Any], Any]) -> str:
+    """A SQLite database with the real player published (every summary of the registry)."""
+    summaries, games = real_frames
+    publish_player(sqlite_url, REAL_PLAYER, summaries, games)
+    return sqlite_url
