@@ -56,7 +56,7 @@ CROSS_PARAMETER_RULES = (
 
 
 def only_cross_parameter_rules_reject_valid_data(
-    ctx: object, response: schemathesis.Response, case: schemathesis.Case
+    ctx: object, response: schemathesis.Response, case: schemathesis.Case[Any]
 ) -> bool | None:
     if response.status_code != 422 or case.meta is None:
         return None
