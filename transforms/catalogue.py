@@ -145,9 +145,9 @@ OPENINGS = Summary(
         "ECOUrl slug) and ECO code. Games without an ECOUrl stay, under opening_family `unknown` "
         "(eco `unknown` without an ECO code; opening_variation `none` when the slug names only a "
         "family), so each grouping adds up to all games. Grouping sets: colour x family x "
-        "variation x eco and colour x family with time_class `all` (the repertoire view), family "
-        "alone (colour `all`), and time class x colour x family and time class x family (eco and "
-        "variation `all`), which keeps the table small. "
+        "variation x eco, family x variation x eco, colour x family (time_class `all`: the "
+        "repertoire view), family alone (colour `all`), and time class x colour x family and "
+        "time class x family (eco and variation `all`), which keeps the table small. "
         f"{_RESULTS_RULES} mean_plies is the mean game length; example_urls are the three latest "
         "games, space-separated."
     ),

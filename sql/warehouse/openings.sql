@@ -38,6 +38,7 @@ grouped as (
     from player_games
     group by grouping sets (
         (co, family, variation, eco_code),
+        (family, variation, eco_code),
         (co, family),
         (family),
         (tc, co, family),

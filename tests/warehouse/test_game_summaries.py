@@ -102,12 +102,20 @@ def test_openings_by_family_variation_and_unknown() -> None:
         eco="C50",
     )
     assert plain["games"] == 1
-    unknown = row(openings, time_class="all", color="all", opening_family="unknown")
+    unknown = row(
+        openings, time_class="all", color="all", opening_family="unknown", opening_variation="all"
+    )
     assert (unknown["games"], unknown["eco"], unknown["opening_variation"]) == (1, "all", "all")
     # every breakdown adds up to all the player's games
-    families = rows(openings, time_class="all", color="all")
+    families = rows(openings, time_class="all", color="all", opening_variation="all")
     assert sum(r["games"] for r in families) == 5
-    fine = openings.filter((pl.col("time_class") == "all") & (pl.col("eco") != "all"))
+    unknown_detail = row(
+        openings, time_class="all", color="all", opening_family="unknown", eco="unknown"
+    )
+    assert (unknown_detail["games"], unknown_detail["opening_variation"]) == (1, "none")
+    fine = openings.filter(
+        (pl.col("time_class") == "all") & (pl.col("color") != "all") & (pl.col("eco") != "all")
+    )
     assert fine["games"].sum() == 5
     by_class = openings.filter((pl.col("time_class") == "blitz") & (pl.col("color") != "all"))
     assert by_class["games"].sum() == 5

@@ -1,0 +1,129 @@
+"""Cross-checks on every real fixture player, parsed by the real parser: totals that must agree."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from adapters.warehouse import compute_summaries_from_frames
+from tests.conftest import FIXTURES
+from tests.warehouse.real import fixture_players, parse_player
+from transforms.catalogue import SUMMARIES
+
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("transforms.archive") is None,
+    reason="the parser (transforms/archive.py parse_month) has not landed yet",
+)
+
+PLAYERS = fixture_players(FIXTURES) if FIXTURES.is_dir() else []
+# Summaries whose rows are not additive over time class / colour: ranked lists, per-pool
+# ratings, and the opening tree (one tree per colour, time classes pooled).
+NOT_ADDITIVE = {"opponents", "rating_history", "opening_tree"}
+ADDITIVE = ("games", "wins", "draws", "losses")
+
+
+@pytest.fixture(scope="module", params=PLAYERS)
+def player(
+    request: pytest.FixtureRequest, fixtures_dir: Path
+) -> tuple[str, pl.DataFrame, dict[str, pl.DataFrame]]:
+    name = str(request.param)
+    games, moves = parse_player(fixtures_dir / name)
+    return name, games, compute_summaries_from_frames(games, moves, name, "Europe/Berlin")
+
+
+def test_wins_draws_losses_add_up_in_every_row(
+    player: tuple[str, pl.DataFrame, dict[str, pl.DataFrame]],
+) -> None:
+    _, _, out = player
+    for name, frame in out.items():
+        if {"wins", "draws", "losses"} <= set(frame.columns) and frame.height:
+            bad = frame.filter(
+                pl.col("wins") + pl.col("draws") + pl.col("losses") != pl.col("games")
+            )
+            assert bad.height == 0, f"{name}: {bad.head(3)}"
+
+
+@pytest.mark.parametrize("dimension", ["time_class", "color"])
+def test_all_rollup_equals_sum_of_parts(
+    player: tuple[str, pl.DataFrame, dict[str, pl.DataFrame]], dimension: str
+) -> None:
+    _, _, out = player
+    for summary in SUMMARIES:
+        frame = out[summary.name]
+        if summary.name in NOT_ADDITIVE or frame.height == 0:
+            continue
+        keys = [c.name for c in summary.dimensions if c.name != dimension]
+        metrics = [m for m in ADDITIVE if m in frame.columns]
+        parts = frame.filter(pl.col(dimension) != "all").group_by(keys).agg(pl.col(metrics).sum())
+        whole = frame.filter(pl.col(dimension) == "all").select(keys + metrics)
+        joined = parts.join(whole, on=keys, how="inner", suffix="_all")
+        for metric in metrics:
+            bad = joined.filter(pl.col(metric) != pl.col(f"{metric}_all"))
+            assert bad.height == 0, f"{summary.name} by {dimension}, {metric}: {bad.head(3)}"
+        # every group broken down has its roll-up row
+        assert joined.height == parts.height, summary.name
+
+
+def test_results_all_equals_overview_and_game_count(
+    player: tuple[str, pl.DataFrame, dict[str, pl.DataFrame]],
+) -> None:
+    _, games, out = player
+    if games.height == 0:
+        assert out["results"].height == 0
+        return
+    results = out["results"].filter((pl.col("time_class") == "all") & (pl.col("color") == "all"))
+    overview = out["overview"].filter((pl.col("time_class") == "all") & (pl.col("color") == "all"))
+    columns = ["games", "wins", "draws", "losses", "score", "expected_score", "residual"]
+    assert results.select(columns).to_dicts() == overview.select(columns).to_dicts()
+    # counted independently from the parsed frame
+    assert results["games"][0] == games.height
+    assert results["wins"][0] == games.filter(pl.col("result") == "win").height
+    assert results["draws"][0] == games.filter(pl.col("result") == "draw").height
+
+
+def test_openings_add_up_to_the_players_games(
+    player: tuple[str, pl.DataFrame, dict[str, pl.DataFrame]],
+) -> None:
+    _, games, out = player
+    openings = out["openings"]
+    everything = openings.filter((pl.col("time_class") == "all") & (pl.col("color") == "all"))
+    families = everything.filter(pl.col("opening_variation") == "all")
+    assert families["games"].sum() == games.height
+    variations = everything.filter(pl.col("opening_variation") != "all")
+    assert variations["games"].sum() == games.height
+    for color in ("white", "black"):
+        per_color = openings.filter(
+            (pl.col("time_class") == "all")
+            & (pl.col("color") == color)
+            & (pl.col("opening_variation") == "all")
+        )
+        assert per_color["games"].sum() == games.filter(pl.col("color") == color).height
+
+
+def test_termination_shares_add_to_one(
+    player: tuple[str, pl.DataFrame, dict[str, pl.DataFrame]],
+) -> None:
+    _, games, out = player
+    terms = out["terminations"]
+    for _, group in terms.group_by(["time_class", "color"]):
+        assert group["share"].sum() == pytest.approx(1.0)
+    if games.height:
+        everything = terms.filter((pl.col("time_class") == "all") & (pl.col("color") == "all"))
+        assert everything["games"].sum() == games.height
+
+
+def test_move_based_summaries_skip_games_without_moves(
+    player: tuple[str, pl.DataFrame, dict[str, pl.DataFrame]],
+) -> None:
+    _, games, out = player
+    readable = games.filter(pl.col("parse_error").is_null() & (pl.col("plies") > 0)).height
+    castling = out["castling"].filter(
+        (pl.col("time_class") == "all")
+        & (pl.col("color") == "all")
+        & (pl.col("my_castling") == "all")
+        & (pl.col("opponent_castling") == "all")
+    )
+    assert (castling["games"].sum() if castling.height else 0) == readable
