@@ -236,7 +236,8 @@ RATING_HISTORY = Summary(
         "Chess.com's pre-game ratings: rating_open is that of the day's first game, rating_close "
         "that of its last. There is no time_class `all` (ratings of different time classes are "
         "separate pools) and color is always `all`. Unrated games are left out because they do "
-        "not move the rating."
+        "not move the rating. score has the interval mean ± 1.96·sd/√games clipped to [0, 1]; "
+        "low_sample when games < 10."
     ),
     dimensions=(
         TIME_CLASS,
@@ -249,6 +250,9 @@ RATING_HISTORY = Summary(
         Column("draws", "integer", "Games drawn."),
         Column("losses", "integer", "Games lost."),
         Column("score", "real", "(wins + draws / 2) / games."),
+        Column("score_low", "real", "Lower end of the 95 % interval of score."),
+        Column("score_high", "real", "Upper end of the 95 % interval of score."),
+        Column("low_sample", "boolean", "True when games < 10."),
         Column("rating_open", "integer", "Pre-game rating of the day's first game."),
         Column("rating_close", "integer", "Pre-game rating of the day's last game."),
         Column("rating_min", "integer", "Lowest pre-game rating that day."),

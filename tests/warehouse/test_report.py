@@ -1,0 +1,101 @@
+"""The terminal report renders plain row dicts (as read back from the database) readably."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from rich.console import Console
+
+from adapters.report import render_report
+from adapters.warehouse import compute_summaries_from_frames
+from tests.warehouse.frames import game, games_frame, moves_frame
+from transforms.catalogue import SUMMARIES
+
+
+def _render(tables: dict[str, list[dict[str, object]]]) -> str:
+    console = Console(record=True, width=220, color_system=None)
+    render_report(console, "alice", tables)
+    return console.export_text()
+
+
+def test_rates_show_interval_and_n_and_low_sample_is_marked() -> None:
+    base = {"username": "alice", "wins": 6, "draws": 0, "losses": 6, "expected_score": 0.5}
+    text = _render(
+        {
+            "results": [
+                {
+                    **base,
+                    "time_class": "all",
+                    "color": "all",
+                    "games": 12,
+                    "score": 0.5,
+                    "score_low": 0.2,
+                    "score_high": 0.8,
+                    "residual": 0.0,
+                    "low_sample": False,
+                },
+                # SQLite hands booleans back as 0/1
+                {
+                    **base,
+                    "time_class": "zzz_blitz",
+                    "color": "white",
+                    "games": 3,
+                    "wins": 2,
+                    "losses": 1,
+                    "score": 0.6667,
+                    "score_low": 0.0,
+                    "score_high": 1.0,
+                    "residual": 0.1234,
+                    "low_sample": 1,
+                },
+            ],
+            "terminations": [
+                {
+                    "username": "alice",
+                    "time_class": "all",
+                    "color": "all",
+                    "result": "win",
+                    "termination": "checkmate",
+                    "games": 4,
+                    "group_games": 40,
+                    "share": 0.1,
+                    "share_low": 0.04,
+                    "share_high": 0.23,
+                    "low_sample": 0,
+                },
+            ],
+            "overview": [
+                {
+                    **base,
+                    "time_class": "all",
+                    "color": "all",
+                    "games": 12,
+                    "score": 0.5,
+                    "first_game": datetime(2024, 3, 4, 12, tzinfo=UTC),
+                    "last_game": "2024-05-01",
+                    "low_sample": 0,
+                },
+            ],
+        }
+    )
+    for summary in SUMMARIES:
+        assert (
+            f"({summary.name} v{summary.version})" in text or f"({summary.name}): no rows" in text
+        )
+    assert "0.50 [0.20, 0.80] n=12" in text
+    assert "0.10 [0.04, 0.23] n=40" in text
+    assert "+0.123" in text
+    assert "2024-03-04" in text
+    low_line = next(line for line in text.splitlines() if "zzz_blitz" in line)
+    assert "!" in low_line
+    high_line = next(line for line in text.splitlines() if "0.50 [0.20, 0.80]" in line)
+    assert "!" not in high_line.split("all")[0]
+
+
+def test_renders_everything_a_real_computation_produces() -> None:
+    games = games_frame([game(i, result=("win", "draw", "loss")[i % 3]) for i in range(12)])
+    out = compute_summaries_from_frames(games, moves_frame([]), "alice")
+    text = _render({name: frame.to_dicts() for name, frame in out.items()})
+    assert "Results by time class and colour" in text
+    assert "n=12" in text
+    assert "(castling): no rows" in text  # no moves: nothing move-based to show
