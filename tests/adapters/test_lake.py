@@ -1,0 +1,146 @@
+"""The Parquet lake: atomic partitions tagged with sha256 and parser version, one glob each."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from adapters.lake import Lake
+from transforms.archive import ParsedMonth, parse_month
+from transforms.schema import GAMES_SCHEMA, MOVES_SCHEMA, PARSER_VERSION, SchemaMismatchError
+
+
+@pytest.fixture
+def month(fixtures_dir: Path) -> tuple[bytes, ParsedMonth, int]:
+    body = (fixtures_dir / "shaunchess123" / "2025" / "08.json").read_bytes()
+    games = len(json.loads(body)["games"])
+    return body, parse_month("shaunchess123", "2025-08", body), games
+
+
+def test_write_then_read_back(tmp_path: Path, month: tuple[bytes, ParsedMonth, int]) -> None:
+    _, parsed, games = month
+    lake = Lake(tmp_path)
+    lake.write_month("shaunchess123", "2025-08", parsed, "a" * 64)
+    back = lake.read_games("shaunchess123")
+    assert back.height == games == 47
+    assert back.schema == GAMES_SCHEMA
+    assert back.sort("game_id").equals(parsed.games.sort("game_id"))
+    moves = lake.read_moves("shaunchess123")
+    assert moves.schema == MOVES_SCHEMA
+    assert moves.height == parsed.moves.height > 0
+    part = tmp_path / "games" / "username=shaunchess123" / "month=2025-08" / "part.parquet"
+    assert part.is_file()
+    assert (
+        tmp_path / "moves" / "username=shaunchess123" / "month=2025-08" / "part.parquet"
+    ).is_file()
+    # No temp file is left next to the partition.
+    assert sorted(p.name for p in part.parent.iterdir()) == ["_lake.json", "part.parquet"]
+
+
+def test_partition_is_tagged_with_sha_and_parser_version(
+    tmp_path: Path, month: tuple[bytes, ParsedMonth, int]
+) -> None:
+    _, parsed, _ = month
+    lake = Lake(tmp_path)
+    lake.write_month("shaunchess123", "2025-08", parsed, "b" * 64)
+    part = tmp_path / "games" / "username=shaunchess123" / "month=2025-08" / "part.parquet"
+    kv = pl.read_parquet_metadata(part)
+    assert kv["raw_sha256"] == "b" * 64
+    assert kv["parser_version"] == PARSER_VERSION
+    meta = lake.meta("shaunchess123", "2025-08")
+    assert meta is not None
+    assert meta["raw_sha256"] == "b" * 64
+    assert meta["games"] == 47
+
+
+def test_needs_parse(tmp_path: Path, month: tuple[bytes, ParsedMonth, int]) -> None:
+    _, parsed, _ = month
+    lake = Lake(tmp_path)
+    assert lake.needs_parse("shaunchess123", "2025-08", "c" * 64)
+    lake.write_month("shaunchess123", "2025-08", parsed, "c" * 64)
+    assert not lake.needs_parse("shaunchess123", "2025-08", "c" * 64)
+    assert not lake.needs_parse("ShaunChess123", "2025-08", "c" * 64)
+    assert lake.needs_parse("shaunchess123", "2025-08", "d" * 64)
+    assert lake.needs_parse("shaunchess123", "2025-07", "c" * 64)
+    # A partition written by another parser version must be parsed again.
+    meta_path = tmp_path / "games" / "username=shaunchess123" / "month=2025-08" / "_lake.json"
+    meta = json.loads(meta_path.read_text())
+    meta["parser_version"] = "0.0.0-old"
+    meta_path.write_text(json.dumps(meta))
+    assert lake.needs_parse("shaunchess123", "2025-08", "c" * 64)
+
+
+def test_needs_parse_when_a_partition_file_is_missing(
+    tmp_path: Path, month: tuple[bytes, ParsedMonth, int]
+) -> None:
+    _, parsed, _ = month
+    lake = Lake(tmp_path)
+    lake.write_month("shaunchess123", "2025-08", parsed, "c" * 64)
+    (tmp_path / "moves" / "username=shaunchess123" / "month=2025-08" / "part.parquet").unlink()
+    assert lake.needs_parse("shaunchess123", "2025-08", "c" * 64)
+
+
+def test_months_and_remove(tmp_path: Path, month: tuple[bytes, ParsedMonth, int]) -> None:
+    _, parsed, _ = month
+    lake = Lake(tmp_path)
+    empty = parse_month("shaunchess123", "2025-09", b'{"games":[]}')
+    lake.write_month("shaunchess123", "2025-08", parsed, "e" * 64)
+    lake.write_month("shaunchess123", "2025-09", empty, "f" * 64)
+    assert lake.months("shaunchess123") == ["2025-08", "2025-09"]
+    assert lake.months("nobody") == []
+    lake.remove_month("shaunchess123", "2025-08")
+    assert lake.months("shaunchess123") == ["2025-09"]
+    assert lake.read_games("shaunchess123").height == 0
+    assert lake.needs_parse("shaunchess123", "2025-08", "e" * 64)
+
+
+def test_read_games_of_unknown_player_is_empty_with_schema(tmp_path: Path) -> None:
+    frame = Lake(tmp_path).read_games("nobody")
+    assert frame.height == 0
+    assert frame.schema == GAMES_SCHEMA
+
+
+def test_rewrite_replaces_the_month(tmp_path: Path, month: tuple[bytes, ParsedMonth, int]) -> None:
+    _, parsed, _ = month
+    lake = Lake(tmp_path)
+    lake.write_month("shaunchess123", "2025-08", parsed, "1" * 64)
+    fewer = ParsedMonth(
+        games=parsed.games.head(3),
+        moves=parsed.moves.filter(
+            pl.col("game_id").is_in(parsed.games.head(3)["game_id"].implode())
+        ),
+    )
+    lake.write_month("shaunchess123", "2025-08", fewer, "2" * 64)
+    assert lake.read_games("shaunchess123").height == 3
+
+
+def test_write_refuses_a_frame_off_the_contract(
+    tmp_path: Path, month: tuple[bytes, ParsedMonth, int]
+) -> None:
+    _, parsed, _ = month
+    bad = ParsedMonth(games=parsed.games.drop("eco"), moves=parsed.moves)
+    with pytest.raises(SchemaMismatchError, match="eco"):
+        Lake(tmp_path).write_month("shaunchess123", "2025-08", bad, "3" * 64)
+    assert Lake(tmp_path).months("shaunchess123") == []
+
+
+def test_duckdb_reads_the_whole_lake_with_one_glob(
+    tmp_path: Path, fixtures_dir: Path, month: tuple[bytes, ParsedMonth, int]
+) -> None:
+    _, parsed, games = month
+    lake = Lake(tmp_path)
+    lake.write_month("shaunchess123", "2025-08", parsed, "4" * 64)
+    body = (fixtures_dir / "fabianocaruana" / "2020" / "05.json").read_bytes()
+    lake.write_month(
+        "fabianocaruana", "2020-05", parse_month("fabianocaruana", "2020-05", body), "5"
+    )
+    con = duckdb.connect()
+    total = con.execute(f"select count(*) from read_parquet('{tmp_path}/games/*/*/*.parquet')")
+    assert total.fetchall() == [(games + 17,)]
+    glob = lake.games_glob("fabianocaruana")
+    one = con.execute(f"select count(*), min(username), max(month) from read_parquet('{glob}')")
+    assert one.fetchall() == [(17, "fabianocaruana", "2020-05")]

@@ -1,0 +1,147 @@
+"""Every fixture JSON game yields a games row whose fields match the JSON, field by field."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import polars as pl
+import pytest
+
+from transforms.archive import MalformedArchiveError, parse_month
+from transforms.schema import GAMES_SCHEMA, MOVES_SCHEMA
+
+DRAWS = {"agreed", "repetition", "stalemate", "insufficient", "timevsinsufficient", "50move"}
+
+
+def _tag(pgn: str, name: str) -> str | None:
+    marker = f'[{name} "'
+    return pgn.split(marker, 1)[1].split('"', 1)[0] if marker in pgn else None
+
+
+def _expected(owner: str, month: str, game: dict[str, Any]) -> dict[str, Any]:
+    """The games row written out by hand from the JSON object (no parser code involved)."""
+    white_is_owner = game["white"]["@id"].rsplit("/", 1)[1] == owner
+    me, them = (game["white"], game["black"]) if white_is_owner else (game["black"], game["white"])
+    color = "white" if white_is_owner else "black"
+    if me["result"] == "win":
+        result, score = "win", 1.0
+    elif me["result"] in DRAWS:
+        result, score = "draw", 0.5
+    else:
+        result, score = "loss", 0.0
+    ending = them["result"] if me["result"] == "win" else me["result"]
+    termination = {
+        "checkmated": "checkmate",
+        "resigned": "resignation",
+        "timeout": "timeout",
+        "abandoned": "abandonment",
+        "agreed": "agreement",
+    }.get(ending, ending)
+    tc = game["time_control"]
+    base = inc = days = None
+    if tc.startswith("1/"):
+        days = int(tc[2:]) // 86400
+    elif tc != "-":
+        base = int(tc.split("+")[0])
+        inc = int(tc.split("+")[1]) if "+" in tc else 0
+    accuracies = game.get("accuracies", {})
+    other = "black" if color == "white" else "white"
+    start = game.get("start_time")
+    return {
+        "game_id": game["uuid"],
+        "username": owner,
+        "month": month,
+        "url": game["url"],
+        "end_time": datetime.fromtimestamp(game["end_time"], UTC),
+        "rules": game["rules"],
+        "rated": game["rated"],
+        "time_class": game["time_class"],
+        "time_control": tc,
+        "base_seconds": base,
+        "increment_seconds": inc,
+        "days_per_move": days,
+        "color": color,
+        "rating": me["rating"],
+        "opponent": them["username"],
+        "opponent_rating": them["rating"],
+        "result": result,
+        "score": score,
+        "result_code": me["result"],
+        "opponent_result_code": them["result"],
+        "termination": termination,
+        # The `eco` key exists only in responses fetched from late 2024 on; the PGN always
+        # carries the same URL as ECOUrl (chesscom-data.md §2, §6.7).
+        "eco_url": game.get("eco") or _tag(game["pgn"], "ECOUrl"),
+        "accuracy": float(accuracies[color]) if color in accuracies else None,
+        "opponent_accuracy": float(accuracies[other]) if other in accuracies else None,
+        "tournament": game.get("tournament"),
+        "match": game.get("match"),
+        "plies": len(game["tcn"]) // 2,
+        "parse_error": None,
+        **({"start_time": datetime.fromtimestamp(start, UTC)} if start else {}),
+        **({"duration_seconds": game["end_time"] - start} if start else {}),
+    }
+
+
+def test_every_fixture_game_matches_its_json(json_months: list[Any]) -> None:
+    checked = 0
+    for owner, month, body, games in json_months:
+        parsed = parse_month(owner, month, body)
+        assert parsed.games.schema == GAMES_SCHEMA
+        assert parsed.moves.schema == MOVES_SCHEMA
+        rows = {row["game_id"]: row for row in parsed.games.iter_rows(named=True)}
+        assert len(rows) == len(games), (owner, month)
+        for game in games:
+            row = rows[game["uuid"]]
+            for name, value in _expected(owner, month, game).items():
+                assert row[name] == value, (owner, month, game["url"], name, row[name], value)
+            checked += 1
+    assert checked == 441
+
+
+def test_moves_count_matches_plies_and_tcn(json_months: list[Any]) -> None:
+    for owner, month, body, games in json_months:
+        parsed = parse_month(owner, month, body)
+        per_game = dict(parsed.moves.group_by("game_id").len().iter_rows())
+        for game in games:
+            assert per_game.get(game["uuid"], 0) == len(game["tcn"]) // 2, game["url"]
+
+
+def test_eco_code_and_opening_from_the_pgn_headers(json_months: list[Any]) -> None:
+    owner, month, body, games = next(
+        m for m in json_months if m[:2] == ("fabianocaruana", "2020-05")
+    )
+    parsed = parse_month(owner, month, body)
+    game = games[0]
+    row = parsed.games.filter(pl.col("game_id") == game["uuid"]).row(0, named=True)
+    eco = game["pgn"].split('[ECO "', 1)[1].split('"', 1)[0]
+    assert row["eco"] == eco
+    slug = game["eco"].rsplit("/", 1)[1]
+    assert (row["opening_family"] + " " + (row["opening_variation"] or "")).strip() == slug.replace(
+        "-", " "
+    )
+
+
+def test_username_case_does_not_matter(json_months: list[Any]) -> None:
+    owner, month, body, _ = next(m for m in json_months if m[0] == "shaunchess123" and m[3])
+    lower = parse_month(owner, month, body)
+    mixed = parse_month("ShaunChess123", month, body)
+    assert lower.games.equals(mixed.games)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"", b"not json", b"[1, 2]", b'{"archives": []}', b'{"games": {}}', b"\xff\xfe{"],
+)
+def test_malformed_month_body_raises_one_clear_error(body: bytes) -> None:
+    with pytest.raises(MalformedArchiveError, match=r"archive someone 2024-05 .*fetch or import"):
+        parse_month("someone", "2024-05", body)
+
+
+def test_empty_month_gives_empty_frames_with_the_schema() -> None:
+    parsed = parse_month("shaunchess123", "2023-10", b'{"games":[]}')
+    assert parsed.games.height == 0
+    assert parsed.moves.height == 0
+    assert parsed.games.schema == GAMES_SCHEMA
+    assert parsed.moves.schema == MOVES_SCHEMA
