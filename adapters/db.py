@@ -266,7 +266,8 @@ def columns_json(columns: Sequence[SummaryColumn]) -> str:
     )
 
 
-def _definition(row: Any) -> SummaryDefinition:
+def definition_from_row(row: Any) -> SummaryDefinition:
+    """A summary_definitions row (a mapping) as a SummaryDefinition."""
     columns = tuple(
         SummaryColumn(c["name"], c["type"], c.get("description", ""), c["role"])
         for c in json.loads(row["columns"])
@@ -284,7 +285,7 @@ def _definition(row: Any) -> SummaryDefinition:
 def fetch_definitions(conn: Connection) -> dict[str, SummaryDefinition]:
     """Every summary definition recorded in the database, by name."""
     rows = conn.execute(sql("select_definitions")).mappings()
-    return {d.name: d for d in map(_definition, rows)}
+    return {d.name: d for d in map(definition_from_row, rows)}
 
 
 _PLAYER_TYPES = {
@@ -328,3 +329,56 @@ def fetch_summary_rows(
         snapshot = raw[0]
         rows.append({n: from_db(k, v) for n, k, v in zip(names, kinds, raw[1:], strict=True)})
     return snapshot, rows
+
+
+PLAYER_COLUMNS = (
+    "username",
+    "snapshot_id",
+    "published_at",
+    "game_count",
+    "first_game_at",
+    "last_game_at",
+    "summaries",
+    "published_bytes",
+)
+
+
+def decode_player(values: Sequence[Any]) -> dict[str, Any]:
+    """A players row (PLAYER_COLUMNS order) as Python values."""
+    player = {
+        k: from_db(_PLAYER_TYPES.get(k, "text"), v)
+        for k, v in zip(PLAYER_COLUMNS, values, strict=True)
+    }
+    player["summaries"] = json.loads(player["summaries"])
+    return player
+
+
+def player_with_rows_sql(definition: SummaryDefinition, placeholder: str) -> str:
+    """One statement (so one snapshot under any isolation level): the player row joined to its
+    rows of a summary; `placeholder` is the driver's parameter marker for the username."""
+    player = ", ".join(f"p.{quote_ident(c)}" for c in PLAYER_COLUMNS)
+    rows = ", ".join(f"s.{quote_ident(c.name)}" for c in definition.columns)
+    return (
+        f"select {player}, s.snapshot_id, s.ord, {rows} "
+        f"from players as p left join {quote_ident(definition.table)} as s "
+        f"on s.username = p.username and s.snapshot_id = p.snapshot_id "
+        f"where p.username = {placeholder} order by s.ord"
+    )
+
+
+def decode_player_with_rows(
+    definition: SummaryDefinition, records: Sequence[Sequence[Any]]
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """The profile and rows of a player_with_rows_sql result."""
+    if not records:
+        return None, []
+    width = len(PLAYER_COLUMNS)
+    profile = decode_player(records[0][:width])
+    names = [c.name for c in definition.columns]
+    kinds = [c.type for c in definition.columns]
+    rows = [
+        {n: from_db(k, v) for n, k, v in zip(names, kinds, record[width + 2 :], strict=True)}
+        for record in records
+        if record[width + 1] is not None  # ord is null: the player has no rows of this summary
+    ]
+    return profile, rows

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from fastapi import FastAPI, Header, Path, Query, Request
-from starlette.concurrency import run_in_threadpool
+from fastapi import FastAPI, Request
+from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
 from api.cache import RedisCache
@@ -16,14 +17,19 @@ from api.models import Health, PlayerProfile, ProblemDetails, Ready, SummaryResp
 from api.problems import PROBLEM_JSON, ProblemError, install_problem_handlers, problem_response
 from api.ratelimit import RateLimitMiddleware
 from api.service import SNAPSHOT_CHECK_SECONDS, Answer, Filters, Service, etag_matches
-from api.store import Store
+from api.store import open_store
 from transforms.usernames import InvalidUsernameError, normalize_username
 
 if TYPE_CHECKING:
     from settings import Settings
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_-]{1,50}$"
+SUMMARY_NAME_PATTERN = r"^[a-z_][a-z0-9_]{0,62}$"
+TIME_CLASSES = ("all", "bullet", "blitz", "rapid", "daily")
+COLORS = ("all", "white", "black")
 DEFAULT_CACHE_ENTRIES = 4096
+_SUMMARY_NAME = re.compile(SUMMARY_NAME_PATTERN)
+NO_FILTERS = Filters()
 
 
 def _problem(description: str) -> dict[str, Any]:
@@ -46,17 +52,63 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     503: {**_problem("The database is not reachable."), "headers": _RETRY_AFTER},
 }
 
-Username = Annotated[
-    str,
-    Path(
-        description="Chess.com username (any case; 1-50 letters, digits, '_' or '-').",
-        pattern=USERNAME_PATTERN,
-        examples=["shaunchess123"],
-    ),
-]
-IfNoneMatch = Annotated[
-    str | None,
-    Header(description="An ETag from an earlier response: 304 when still current."),
+# The parameters of the two player routes are parsed by hand (below) rather than by FastAPI's
+# per-request dependency machinery, which costs more than the rest of a cached answer; so they
+# are documented here, and the schemathesis test holds the document and the parser together.
+_USERNAME_PARAM = {
+    "name": "username",
+    "in": "path",
+    "required": True,
+    "description": "Chess.com username (any case; 1-50 letters, digits, '_' or '-').",
+    "schema": {"type": "string", "pattern": USERNAME_PATTERN},
+    "example": "shaunchess123",
+}
+_IF_NONE_MATCH_PARAM = {
+    "name": "if-none-match",
+    "in": "header",
+    "required": False,
+    "description": "An ETag from an earlier response: 304 when still current.",
+    "schema": {"type": "string"},
+}
+_SUMMARY_PARAMS = [
+    _USERNAME_PARAM,
+    {
+        "name": "name",
+        "in": "path",
+        "required": True,
+        "description": "Summary name, from the player's profile.",
+        "schema": {"type": "string", "pattern": SUMMARY_NAME_PATTERN},
+        "example": "results",
+    },
+    {
+        "name": "time_class",
+        "in": "query",
+        "required": False,
+        "description": "Keep rows of this time class (summaries with that dimension).",
+        "schema": {"type": "string", "enum": list(TIME_CLASSES)},
+    },
+    {
+        "name": "color",
+        "in": "query",
+        "required": False,
+        "description": "Keep rows of this colour (summaries with that dimension).",
+        "schema": {"type": "string", "enum": list(COLORS)},
+    },
+    {
+        "name": "since",
+        "in": "query",
+        "required": False,
+        "description": "Keep rows on or after this day (summaries with a date or month).",
+        "schema": {"type": "string", "format": "date"},
+    },
+    {
+        "name": "until",
+        "in": "query",
+        "required": False,
+        "description": "Keep rows on or before this day (summaries with a date or month).",
+        "schema": {"type": "string", "format": "date"},
+    },
+    _IF_NONE_MATCH_PARAM,
 ]
 
 
@@ -64,7 +116,49 @@ def _normalize(username: str) -> str:
     try:
         return normalize_username(username)
     except InvalidUsernameError as error:
-        raise ProblemError(422, str(error)) from error
+        raise ProblemError(422, str(error), errors=[{"loc": ["path", "username"]}]) from error
+
+
+def _choice(params: QueryParams, name: str, allowed: tuple[str, ...]) -> str | None:
+    value = params.get(name)
+    if value is None or value in allowed:
+        return value
+    raise ProblemError(
+        422,
+        f"query.{name}: {value[:40]!r} is not one of {', '.join(allowed)}",
+        errors=[{"loc": ["query", name]}],
+    )
+
+
+def _day(params: QueryParams, name: str) -> date | None:
+    value = params.get(name)
+    if value is None:
+        return None
+    try:
+        if len(value) != 10:
+            raise ValueError(value)
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ProblemError(
+            422,
+            f"query.{name}: {value[:40]!r} is not a date (YYYY-MM-DD)",
+            errors=[{"loc": ["query", name]}],
+        ) from None
+
+
+def _filters(request: Request) -> Filters:
+    params = request.query_params
+    if not params:
+        return NO_FILTERS
+    filters = Filters(
+        _choice(params, "time_class", TIME_CLASSES),
+        _choice(params, "color", COLORS),
+        _day(params, "since"),
+        _day(params, "until"),
+    )
+    if filters.since and filters.until and filters.since > filters.until:
+        raise ProblemError(422, "since is after until; swap them.")
+    return filters
 
 
 def create_app(
@@ -77,7 +171,7 @@ def create_app(
 
     cache_entries=0 and snapshot_ttl_seconds=0 turn the in-process caches off (benchmarks).
     """
-    store = Store(settings.resolved_database_url)
+    store = open_store(settings.resolved_database_url)
     redis = RedisCache(settings.redis_url)
     service = Service(
         store, redis, cache_entries=cache_entries, snapshot_ttl_seconds=snapshot_ttl_seconds
@@ -88,7 +182,7 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
         await redis.close()
-        store.close()
+        await store.close()
 
     app = FastAPI(
         title="Chess Pattern Analyzer",
@@ -105,9 +199,9 @@ def create_app(
     install_problem_handlers(app)
     app.add_middleware(RateLimitMiddleware, per_minute=settings.api_rate_limit_per_minute)
 
-    def respond(answer: Answer, if_none_match: str | None) -> Response:
+    def respond(answer: Answer, *, current: bool) -> Response:
         headers = {"ETag": answer.etag, "Cache-Control": cache_control}
-        if etag_matches(if_none_match, answer.etag):
+        if current:
             return Response(status_code=304, headers=headers)
         return Response(answer.body, media_type="application/json", headers=headers)
 
@@ -117,13 +211,15 @@ def create_app(
         responses={200: {"model": PlayerProfile, "headers": _CACHING}, **_ERRORS},
         summary="A player's published snapshot and its summaries",
         tags=["players"],
+        openapi_extra={"parameters": [_USERNAME_PARAM, _IF_NONE_MATCH_PARAM]},
     )
-    async def get_player(username: Username, if_none_match: IfNoneMatch = None) -> Response:
+    async def get_player(request: Request) -> Response:
         """Profile of the player's current snapshot and the list of its summaries."""
-        user = _normalize(username)
+        user = _normalize(request.path_params["username"])
         profile = await service.profile(user)
-        route = f"/v1/players/{user}"
-        return respond(await service.render_profile(user, profile, route), if_none_match)
+        answer = await service.render_profile(user, profile, f"/v1/players/{user}")
+        current = etag_matches(request.headers.get("if-none-match"), answer.etag)
+        return respond(answer, current=current)
 
     @app.get(
         "/v1/players/{username}/summaries/{name}",
@@ -131,44 +227,24 @@ def create_app(
         responses={200: {"model": SummaryResponse, "headers": _CACHING}, **_ERRORS},
         summary="One summary of a player",
         tags=["players"],
+        openapi_extra={"parameters": _SUMMARY_PARAMS},
     )
-    async def get_summary(
-        username: Username,
-        name: Annotated[
-            str,
-            Path(
-                description="Summary name, from the player's profile.",
-                pattern=r"^[a-z_][a-z0-9_]{0,62}$",
-                examples=["results"],
-            ),
-        ],
-        time_class: Annotated[
-            Literal["all", "bullet", "blitz", "rapid", "daily"] | None,
-            Query(description="Keep rows of this time class (summaries with that dimension)."),
-        ] = None,
-        color: Annotated[
-            Literal["all", "white", "black"] | None,
-            Query(description="Keep rows of this colour (summaries with that dimension)."),
-        ] = None,
-        since: Annotated[
-            date | None,
-            Query(description="Keep rows on or after this day (summaries with a date dimension)."),
-        ] = None,
-        until: Annotated[
-            date | None,
-            Query(description="Keep rows on or before this day (summaries with a date dimension)."),
-        ] = None,
-        if_none_match: IfNoneMatch = None,
-    ) -> Response:
+    async def get_summary(request: Request) -> Response:
         """The rows of one summary with its definition, version, snapshot id and sample sizes."""
-        user = _normalize(username)
-        filters = Filters(time_class, color, since, until)
-        if since and until and since > until:
-            raise ProblemError(422, "since is after until; swap them.")
-        profile = await service.profile(user)
+        user = _normalize(request.path_params["username"])
+        name = request.path_params["name"]
+        if not _SUMMARY_NAME.fullmatch(name):
+            raise ProblemError(
+                422,
+                f"path.name: {name[:40]!r} is not a summary name (lowercase a-z, 0-9, _)",
+                errors=[{"loc": ["path", "name"]}],
+            )
+        filters = _filters(request)
         route = f"/v1/players/{user}/summaries/{name}"
-        answer = await service.render_summary(user, name, profile, filters, route)
-        return respond(answer, if_none_match)
+        answer, current = await service.summary(
+            user, name, filters, route, request.headers.get("if-none-match")
+        )
+        return respond(answer, current=current)
 
     @app.get("/healthz", response_model=Health, tags=["operations"])
     async def healthz() -> Response:
@@ -185,7 +261,7 @@ def create_app(
         """The database answers a query; reports whether the Redis cache is in use."""
         redis_state = await redis.ping()
         try:
-            await run_in_threadpool(store.ping)
+            await store.ping()
         except Exception:
             return problem_response(
                 503,

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import time
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
+import orjson
 
 from adapters.db import SummaryDefinition
 from api.cache import LRU, RedisCache, TTLCache
@@ -26,20 +25,9 @@ SAMPLE_SIZE_COLUMNS = ("games", "n")
 TIME_DIMENSION_TYPES = ("date", "timestamp")
 
 
-def _jsonable(kind: str, value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.isoformat().replace("+00:00", "Z")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None  # NaN/inf are not JSON; 0/0 in a summary means "no data"
-    return value
-
-
 def _dumps(body: Any) -> bytes:
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+    # orjson writes NaN/inf as null (0/0 in a summary means "no data"), UTC datetimes with "Z".
+    return orjson.dumps(body, option=orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC)
 
 
 @dataclass(frozen=True)
@@ -137,26 +125,28 @@ class Service:
         self._definitions: dict[str, SummaryDefinition] = {}
         self._definitions_at = -math.inf
 
-    # -- database reads (in a thread: the drivers block) ----------------------------------------
+    @staticmethod
+    def _not_published(username: str) -> ProblemError:
+        return ProblemError(
+            404,
+            f"Player {username!r} has not been published; "
+            f"run `chess-patterns refresh {username}` first.",
+        )
 
     async def profile(self, username: str) -> Profile:
         cached = self.pointers.get(username)
         if cached is not None:
             return cached
-        profile = await run_in_threadpool(self.store.player, username)
+        profile = await self.store.player(username)
         if profile is None:
-            raise ProblemError(
-                404,
-                f"Player {username!r} has not been published; "
-                f"run `chess-patterns refresh {username}` first.",
-            )
+            raise self._not_published(username)
         self.pointers.put(username, profile)
         return profile
 
     async def definitions(self, *, fresh: bool = False) -> dict[str, SummaryDefinition]:
         stale = time.monotonic() - self._definitions_at > DEFINITIONS_CHECK_SECONDS
         if fresh or stale or not self._definitions:
-            self._definitions = await run_in_threadpool(self.store.definitions)
+            self._definitions = await self.store.definitions()
             self._definitions_at = time.monotonic()
         return self._definitions
 
@@ -197,10 +187,10 @@ class Service:
         body = {
             "username": username,
             "snapshot_id": snapshot,
-            "published_at": _jsonable("timestamp", profile["published_at"]),
+            "published_at": profile["published_at"],
             "game_count": profile["game_count"],
-            "first_game_at": _jsonable("timestamp", profile["first_game_at"]),
-            "last_game_at": _jsonable("timestamp", profile["last_game_at"]),
+            "first_game_at": profile["first_game_at"],
+            "last_game_at": profile["last_game_at"],
             "published_bytes": profile["published_bytes"],
             "summaries": listing,
         }
@@ -226,42 +216,46 @@ class Service:
         if filters.since and filters.until and filters.since > filters.until:
             raise ProblemError(422, "since is after until; swap them.")
 
-    async def summary_rows(
-        self, username: str, profile: Profile, definition: SummaryDefinition
-    ) -> tuple[Profile, Rows]:
-        """Rows of the snapshot `profile` points at, or of a newer one read with its profile."""
-        snapshot = profile["snapshot_id"]
-        cached = self.rows.get((snapshot, definition.name))
-        if cached is not None:
-            return profile, cached
-        fresh, rows = await run_in_threadpool(self.store.player_and_rows, username, definition)
-        if fresh is None:
+    async def _read(self, username: str, definition: SummaryDefinition) -> tuple[Profile, Rows]:
+        """Pointer and rows from one statement, so from one snapshot; both go to the caches."""
+        profile, rows = await self.store.player_and_rows(username, definition)
+        if profile is None:
             self.pointers.pop(username)
-            raise ProblemError(404, f"Player {username!r} is no longer published.")
-        self.pointers.put(username, fresh)
-        self.rows.put((fresh["snapshot_id"], definition.name), rows)
-        return fresh, rows
+            raise self._not_published(username)
+        self.pointers.put(username, profile)
+        self.rows.put((profile["snapshot_id"], definition.name), rows)
+        return profile, rows
 
-    async def render_summary(
+    async def summary(
         self,
         username: str,
         name: str,
-        profile: Profile,
         filters: Filters,
         route: str,
-    ) -> Answer:
-        snapshot = profile["snapshot_id"]
+        if_none_match: str | None,
+    ) -> tuple[Answer, bool]:
+        """The answer, and whether the client's ETag is still current (then: 304)."""
         query = filters.key()
+        profile = self.pointers.get(username)
+        rows: Rows | None = None
+        if profile is None:
+            definition = await self.definition(name)
+            self.check_filters(definition, filters)
+            profile, rows = await self._read(username, definition)
+        snapshot = profile["snapshot_id"]
         key = (snapshot, name, query)
         cached = self.bodies.get(key)
         if cached is not None:
-            return cached
+            return cached, etag_matches(if_none_match, cached.etag)
+        etag = etag_for(snapshot, route, query)
+        if etag_matches(if_none_match, etag):
+            return Answer(b"", etag), True
         redis_key = f"{snapshot}:{username}:{name}:{query}"
         shared = await self.redis.get(redis_key)
         if shared is not None:
-            answer = Answer(shared, etag_for(snapshot, route, query))
+            answer = Answer(shared, etag)
             self.bodies.put(key, answer)
-            return answer
+            return answer, False
 
         definition = await self.definition(name)
         self.check_filters(definition, filters)
@@ -272,15 +266,13 @@ class Service:
                 f"Summary {name!r} (version {definition.version}) is not published for "
                 f"{username!r}; run `chess-patterns refresh {username}`.",
             )
-        profile, rows = await self.summary_rows(username, profile, definition)
-        snapshot = profile["snapshot_id"]
+        if rows is None:
+            rows = self.rows.get((snapshot, name))
+        if rows is None:
+            profile, rows = await self._read(username, definition)
+            snapshot = profile["snapshot_id"]
         time_dim = _time_dimension(definition)
-        kinds = {c.name: c.type for c in definition.columns}
-        kept = [
-            {k: _jsonable(kinds.get(k, "text"), v) for k, v in row.items()}
-            for row in rows
-            if _keep(row, filters, time_dim)
-        ]
+        kept = [row for row in rows if _keep(row, filters, time_dim)]
         sample_column = next(
             (c for c in SAMPLE_SIZE_COLUMNS if definition.column(c) is not None), None
         )
@@ -291,7 +283,7 @@ class Service:
             "version": definition.version,
             "definition": definition.definition,
             "snapshot_id": snapshot,
-            "published_at": _jsonable("timestamp", profile["published_at"]),
+            "published_at": profile["published_at"],
             "route": route,
             "query": filters.as_query(),
             "sample_size": {
@@ -308,4 +300,4 @@ class Service:
         answer = Answer(_dumps(body), etag_for(snapshot, route, query))
         self.bodies.put((snapshot, name, query), answer)
         await self.redis.set(f"{snapshot}:{username}:{name}:{query}", answer.body)
-        return answer
+        return answer, False

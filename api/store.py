@@ -1,22 +1,27 @@
-"""Read-only access to the published tables (blocking; the routes call it from a thread)."""
+"""Read-only access to the published tables: async psycopg for PostgreSQL, threads for SQLite."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any, TypeVar
+import asyncio
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError, ProgrammingError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.concurrency import run_in_threadpool
 
 from adapters.db import (
     SummaryDefinition,
+    decode_player,
+    decode_player_with_rows,
+    definition_from_row,
     dialect_of,
     fetch_definitions,
     fetch_player,
-    fetch_summary_rows,
     make_engine,
+    player_with_rows_sql,
+    queries,
 )
 from api.problems import DatabaseUnavailableError
 
@@ -24,26 +29,218 @@ T = TypeVar("T")
 
 Profile = dict[str, Any]
 Rows = list[dict[str, Any]]
+Records = list[tuple[Any, ...]]
+
+# Longest a request waits for the database (connect, pool, query) before answering 503.
+DATABASE_WAIT_SECONDS = 10.0
+
+
+class Store(Protocol):
+    """What the routes need from the database; every implementation is read-only."""
+
+    async def player(self, username: str) -> Profile | None: ...
+
+    async def definitions(self) -> dict[str, SummaryDefinition]: ...
+
+    async def player_and_rows(
+        self, username: str, definition: SummaryDefinition
+    ) -> tuple[Profile | None, Rows]: ...
+
+    async def read(self, statements: Sequence[str]) -> list[Records]:
+        """Runs statements in one read-only transaction of the API's connection (tests use it
+        to prove that writes fail, and to read several tables from one snapshot)."""
+        ...
+
+    async def ping(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+def open_store(database_url: str, *, pool_size: int = 8) -> Store:
+    """The store for a DATABASE_URL; nothing connects before the first request."""
+    if dialect_of(database_url) == "postgresql":
+        return PostgresStore(database_url, pool_size=pool_size)
+    return SqliteStore(database_url, pool_size=pool_size)
+
+
+# -------------------------------------------------------------------------------------------------
+# PostgreSQL: psycopg's async connections on the event loop (no thread hop per request)
+
+
+def _missing_table_pg(error: Exception) -> bool:
+    import psycopg.errors
+
+    return isinstance(error, psycopg.errors.UndefinedTable)
+
+
+class PostgresStore:
+    """Read-only PostgreSQL access that is safe behind a transaction-mode pooler (Neon).
+
+    Each connection is marked read-only and REPEATABLE READ on the client (psycopg sends
+    BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY with each transaction: no session state),
+    prepared statements are off, the URL's TLS and libpq settings pass through as given.
+    """
+
+    def __init__(self, database_url: str, *, pool_size: int, connect_timeout: int = 5) -> None:
+        rest = database_url.split("://", 1)[1]
+        self.conninfo = f"postgresql://{rest}"
+        self.connect_timeout = connect_timeout
+        self.pool_size = pool_size
+        self._idle: list[Any] = []
+        self._slots: asyncio.Semaphore | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._sql: dict[str, str] = {}
+
+    def _statement(self, definition: SummaryDefinition) -> str:
+        key = f"{definition.name}@{definition.version}"
+        if key not in self._sql:
+            self._sql[key] = player_with_rows_sql(definition, "%s")
+        return self._sql[key]
+
+    def _bind_loop(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        if self._slots is None or self._loop is not loop:
+            # Connections and semaphores belong to one loop (tests start several).
+            self._idle = []
+            self._slots = asyncio.Semaphore(self.pool_size)
+            self._loop = loop
+        return self._slots
+
+    async def _connect(self) -> Any:
+        import psycopg
+
+        kwargs: dict[str, Any] = {"prepare_threshold": None}
+        if "connect_timeout" not in self.conninfo:
+            kwargs["connect_timeout"] = self.connect_timeout
+        conn = await psycopg.AsyncConnection.connect(self.conninfo, **kwargs)
+        await conn.set_read_only(True)
+        await conn.set_isolation_level(psycopg.IsolationLevel.REPEATABLE_READ)
+        return conn
+
+    async def _run(self, work: Callable[[Any], Any], *, missing: Any) -> Any:
+        import psycopg
+
+        slots = self._bind_loop()
+        try:
+            await asyncio.wait_for(slots.acquire(), DATABASE_WAIT_SECONDS)
+        except TimeoutError as error:
+            raise DatabaseUnavailableError("no database connection free in time") from error
+        try:
+            for attempt in (1, 2):
+                reused = bool(self._idle)
+                conn = None
+                try:
+                    conn = self._idle.pop() if reused else await self._connect()
+                    result = await asyncio.wait_for(work(conn), DATABASE_WAIT_SECONDS)
+                    await conn.rollback()
+                    self._idle.append(conn)
+                    return result
+                except psycopg.Error as error:
+                    if conn is not None:
+                        await _discard(conn)
+                    if _missing_table_pg(error):
+                        return missing
+                    if isinstance(error, psycopg.OperationalError | psycopg.InterfaceError):
+                        # A pooled connection the server dropped (restart, Neon suspend): once
+                        # more on a fresh one.
+                        if reused and attempt == 1:
+                            continue
+                        raise DatabaseUnavailableError(str(error).strip()) from error
+                    raise
+                except TimeoutError as error:
+                    if conn is not None:
+                        await _discard(conn)
+                    raise DatabaseUnavailableError("the database did not answer in time") from error
+            raise AssertionError("unreachable")
+        finally:
+            slots.release()
+
+    async def player(self, username: str) -> Profile | None:
+        sql = queries()["select_player"].replace(":username", "%s")
+
+        async def work(conn: Any) -> Profile | None:
+            cursor = await conn.execute(sql, (username,))
+            record = await cursor.fetchone()
+            if record is None:
+                return None
+            return decode_player(record)
+
+        result: Profile | None = await self._run(work, missing=None)
+        return result
+
+    async def definitions(self) -> dict[str, SummaryDefinition]:
+        sql = queries()["select_definitions"]
+
+        async def work(conn: Any) -> dict[str, SummaryDefinition]:
+            cursor = conn.cursor(row_factory=_dict_rows)
+            await cursor.execute(sql)
+            return {d.name: d for d in map(definition_from_row, await cursor.fetchall())}
+
+        result: dict[str, SummaryDefinition] = await self._run(work, missing={})
+        return result
+
+    async def player_and_rows(
+        self, username: str, definition: SummaryDefinition
+    ) -> tuple[Profile | None, Rows]:
+        sql = self._statement(definition)
+
+        async def work(conn: Any) -> tuple[Profile | None, Rows]:
+            cursor = await conn.execute(sql, (username,))
+            return decode_player_with_rows(definition, await cursor.fetchall())
+
+        result: tuple[Profile | None, Rows] = await self._run(work, missing=(None, []))
+        return result
+
+    async def read(self, statements: Sequence[str]) -> list[Records]:
+        async def work(conn: Any) -> list[Records]:
+            out = []
+            for statement in statements:
+                cursor = await conn.execute(statement)
+                out.append(await cursor.fetchall() if cursor.description else [])
+            return out
+
+        result: list[Records] = await self._run(work, missing=[])
+        return result
+
+    async def ping(self) -> None:
+        async def work(conn: Any) -> None:
+            await conn.execute("select 1")
+
+        await self._run(work, missing=None)
+
+    async def close(self) -> None:
+        idle, self._idle = self._idle, []
+        for conn in idle:
+            await _discard(conn)
+
+
+def _dict_rows(cursor: Any) -> Callable[[Sequence[Any]], dict[str, Any]]:
+    names = [c.name for c in cursor.description]
+    return lambda values: dict(zip(names, values, strict=True))
+
+
+async def _discard(conn: Any) -> None:
+    try:
+        await conn.close()
+    except Exception:  # closing a broken connection may fail too; it is gone either way
+        return
+
+
+# -------------------------------------------------------------------------------------------------
+# SQLite: the file opened mode=ro, blocking reads in a thread
 
 
 def _missing_table(error: DBAPIError) -> bool:
-    """A database that was never published to: no schema yet."""
     message = str(error.orig).lower()
     return "no such table" in message or (
         isinstance(error, ProgrammingError) and "does not exist" in message
     )
 
 
-class Store:
-    """The API's only way into the database: every transaction is read-only.
+class SqliteStore:
+    """Read-only SQLite access: mode=ro, and one deferred transaction (a WAL snapshot) per read."""
 
-    PostgreSQL: each transaction begins READ ONLY at REPEATABLE READ (set per transaction by
-    psycopg, so a transaction-mode pooler sees no session state); SQLite: the file is opened
-    with mode=ro and each read runs in one deferred transaction (a WAL snapshot).
-    """
-
-    def __init__(self, database_url: str, *, connect_timeout: int = 5, pool_size: int = 8) -> None:
-        self.dialect = dialect_of(database_url)
+    def __init__(self, database_url: str, *, pool_size: int, connect_timeout: int = 5) -> None:
         self.engine = make_engine(
             database_url,
             read_only=True,
@@ -51,56 +248,53 @@ class Store:
             connect_timeout=connect_timeout,
             pool_size=pool_size,
         )
-        if self.dialect == "postgresql":
-            self.engine = self.engine.execution_options(isolation_level="REPEATABLE READ")
 
-    @contextmanager
-    def connect(self) -> Iterator[Connection]:
-        """A read-only transaction (tests use it to prove that writes fail)."""
-        with self.engine.connect() as conn:
-            yield conn
+    def _run_sync(self, work: Callable[[Connection], T], missing: T) -> T:
+        try:
+            with self.engine.connect() as conn:
+                return work(conn)
+        except DBAPIError as error:
+            if _missing_table(error):
+                return missing
+            raise DatabaseUnavailableError(str(error.orig).strip()) from error
+        except PoolTimeout as error:
+            raise DatabaseUnavailableError("no database connection free in time") from error
 
-    def _run(self, work: Callable[[Connection], T], *, missing: T) -> T:
-        for attempt in (1, 2):
-            try:
-                with self.engine.connect() as conn:
-                    return work(conn)
-            except DBAPIError as error:
-                if _missing_table(error):
-                    return missing
-                # A pooled connection the server dropped (restart, Neon suspend): try a fresh one.
-                if error.connection_invalidated and attempt == 1:
-                    continue
-                raise DatabaseUnavailableError(str(error.orig).strip()) from error
-            except PoolTimeout as error:
-                raise DatabaseUnavailableError("no database connection free in time") from error
-        raise AssertionError("unreachable")
+    async def _run(self, work: Callable[[Connection], T], missing: T) -> T:
+        return await run_in_threadpool(self._run_sync, work, missing)
 
-    def ping(self) -> None:
-        self._run(lambda conn: conn.execute(text("select 1")).scalar_one(), missing=None)
+    async def player(self, username: str) -> Profile | None:
+        return await self._run(lambda conn: fetch_player(conn, username), None)
 
-    def player(self, username: str) -> Profile | None:
-        return self._run(lambda conn: fetch_player(conn, username), missing=None)
+    async def definitions(self) -> dict[str, SummaryDefinition]:
+        return await self._run(fetch_definitions, {})
 
-    def definitions(self) -> dict[str, SummaryDefinition]:
-        return self._run(fetch_definitions, missing={})
-
-    def player_and_rows(
+    async def player_and_rows(
         self, username: str, definition: SummaryDefinition
     ) -> tuple[Profile | None, Rows]:
-        """The profile and one summary's rows from one snapshot of the database."""
+        statement = text(player_with_rows_sql(definition, ":username"))
 
         def work(conn: Connection) -> tuple[Profile | None, Rows]:
-            profile = fetch_player(conn, username)
-            if profile is None:
-                return None, []
-            snapshot, rows = fetch_summary_rows(conn, definition, username)
-            if snapshot is not None and snapshot != profile["snapshot_id"]:
-                raise AssertionError("rows of another snapshot inside one read transaction")
-            return profile, rows
+            records = conn.execute(statement, {"username": username}).all()
+            return decode_player_with_rows(definition, [tuple(r) for r in records])
 
         nothing: tuple[Profile | None, Rows] = (None, [])
-        return self._run(work, missing=nothing)
+        return await self._run(work, nothing)
 
-    def close(self) -> None:
+    async def read(self, statements: Sequence[str]) -> list[Records]:
+        def work() -> list[Records]:
+            out: list[Records] = []
+            with self.engine.connect() as conn:
+                for statement in statements:
+                    result = conn.exec_driver_sql(statement)
+                    out.append([tuple(r) for r in result] if result.returns_rows else [])
+            return out
+
+        # Errors propagate as they are: a refused write must not pass for "no schema yet".
+        return await run_in_threadpool(work)
+
+    async def ping(self) -> None:
+        await self._run(lambda conn: conn.execute(text("select 1")).scalar_one(), None)
+
+    async def close(self) -> None:
         self.engine.dispose()

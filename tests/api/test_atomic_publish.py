@@ -5,10 +5,9 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from sqlalchemy import text
+from fastapi.testclient import TestClient
 
 from adapters.publish import publish_player
-from api.store import Store
 from tests.api.conftest import MakeClient
 from tests.api.sample import ALICE_GAMES, alice, games_frame, results_frame
 
@@ -26,39 +25,31 @@ def snapshot_b() -> tuple[dict[str, Any], Any]:
     return {"results": results}, games_frame("alice", spec, salt="b")
 
 
-def read_state(store: Store) -> State:
+STATE_SQL = [
+    "select snapshot_id from players where username = 'alice'",
+    "select snapshot_id, time_class, color, wins, draws, losses "
+    "from summary_results where username = 'alice' order by ord",
+    "select game_id from games where username = 'alice' order by game_id",
+]
+
+
+def read_state(client: TestClient) -> State:
     """Pointer, summary rows and game ids, read in one read-only transaction of the API's store."""
-    with store.connect() as conn:
-        snapshot = conn.execute(
-            text("select snapshot_id from players where username = 'alice'")
-        ).scalar_one()
-        rows = tuple(
-            tuple(r)
-            for r in conn.execute(
-                text(
-                    "select snapshot_id, time_class, color, wins, draws, losses "
-                    "from summary_results where username = 'alice' order by ord"
-                )
-            )
-        )
-        games = tuple(
-            conn.execute(
-                text("select game_id from games where username = 'alice' order by game_id")
-            ).scalars()
-        )
-    return snapshot, rows, games
+    store = client.app.state.store  # type: ignore[attr-defined]
+    pointer, rows, games = client.portal.call(store.read, STATE_SQL)  # type: ignore[union-attr]
+    return pointer[0][0], tuple(rows), tuple(g[0] for g in games)
 
 
 def test_readers_never_see_a_mix(database_url: str, make_client: MakeClient) -> None:
     a_summaries, a_games = alice()
     b_summaries, b_games = snapshot_b()
     publish_player(database_url, "alice", a_summaries, a_games)
-    store = Store(database_url)
     client = make_client(database_url, cache_entries=0, snapshot_ttl_seconds=0)
-    state_a = read_state(store)
+    reader = make_client(database_url, cache_entries=0, snapshot_ttl_seconds=0)
+    state_a = read_state(reader)
     body_a = client.get("/v1/players/alice/summaries/results").json()
     publish_player(database_url, "alice", b_summaries, b_games)
-    state_b = read_state(store)
+    state_b = read_state(reader)
     body_b = client.get("/v1/players/alice/summaries/results").json()
     assert state_a != state_b
     assert body_a["snapshot_id"] != body_b["snapshot_id"]
@@ -81,7 +72,7 @@ def test_readers_never_see_a_mix(database_url: str, make_client: MakeClient) -> 
 
     def store_reader() -> None:
         while not done.is_set():
-            state = read_state(store)
+            state = read_state(reader)
             if state not in (state_a, state_b):
                 mixes.append(state)
             seen.append(state[0])
@@ -99,7 +90,6 @@ def test_readers_never_see_a_mix(database_url: str, make_client: MakeClient) -> 
         t.start()
     for t in threads:
         t.join(timeout=300)
-    store.close()
     assert mixes == []
     # Both snapshots were observed while publishing went on, so the readers really raced it.
     assert {state_a[0], state_b[0]} <= set(seen)
