@@ -113,3 +113,29 @@ def test_the_api_connection_cannot_write(published: str, make_client: MakeClient
         message = str(caught.value).lower()
         assert "read-only" in message or "readonly" in message, message
     assert client.get("/v1/players/alice").status_code == 200
+
+
+def test_a_dropped_database_connection_is_replaced(
+    postgres_url: str, make_client: MakeClient
+) -> None:
+    """The server closes the API's pooled connections (restart, Neon suspend): no 5xx follows."""
+    import psycopg
+
+    from adapters.publish import publish_player
+    from tests.api.sample import alice
+
+    summaries, games = alice()
+    publish_player(postgres_url, "alice", summaries, games)
+    client = make_client(postgres_url, cache_entries=0, snapshot_ttl_seconds=0)
+    assert client.get(SUMMARY).status_code == 200
+    database = postgres_url.rsplit("/", 1)[1]
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        killed = admin.execute(
+            "select count(pg_terminate_backend(pid)) from pg_stat_activity "
+            "where datname = %s and pid <> pg_backend_pid()",
+            (database,),
+        ).fetchone()
+    assert killed is not None
+    assert killed[0] >= 1
+    assert client.get(SUMMARY).status_code == 200
+    assert client.get("/readyz").status_code == 200

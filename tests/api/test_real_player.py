@@ -1,0 +1,66 @@
+"""A real recorded player through parser, warehouse, publisher and API, checked against the JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from adapters.publish import publish_player
+from tests.api.conftest import REAL_PLAYER, MakeClient
+
+DRAWS = {"agreed", "repetition", "stalemate", "insufficient", "50move", "timevsinsufficient"}
+
+
+def count_from_json(fixtures_dir: Path) -> tuple[int, dict[str, int]]:
+    """Distinct games and the owner's W/D/L, counted straight from the monthly bodies."""
+    seen: dict[str, str] = {}
+    for path in sorted((fixtures_dir / REAL_PLAYER).glob("[0-9]*/[0-9]*.json")):
+        for game in json.loads(path.read_bytes())["games"]:
+            side = "white" if game["white"]["username"].lower() == REAL_PLAYER else "black"
+            code = game[side]["result"]
+            seen[game["uuid"]] = "win" if code == "win" else "draw" if code in DRAWS else "loss"
+    outcome = {"win": 0, "draw": 0, "loss": 0}
+    for result in seen.values():
+        outcome[result] += 1
+    return len(seen), outcome
+
+
+def test_real_player_numbers_match_the_json(
+    database_url: str,
+    fixtures_dir: Path,
+    real_frames: tuple[dict[str, Any], Any],
+    make_client: MakeClient,
+) -> None:
+    summaries, games = real_frames
+    report = publish_player(database_url, REAL_PLAYER, summaries, games)
+    client = make_client(database_url)
+    total, outcome = count_from_json(fixtures_dir)
+
+    profile = client.get(f"/v1/players/{REAL_PLAYER}").json()
+    assert profile["game_count"] == total
+    assert profile["snapshot_id"] == report.snapshot_id
+    assert {s["name"]: s["rows"] for s in profile["summaries"]} == {
+        name: frame.height for name, frame in summaries.items()
+    }
+
+    body = client.get(
+        f"/v1/players/{REAL_PLAYER}/summaries/results",
+        params={"time_class": "all", "color": "all"},
+    ).json()
+    (row,) = body["rows"]
+    assert (row["games"], row["wins"], row["draws"], row["losses"]) == (
+        total,
+        outcome["win"],
+        outcome["draw"],
+        outcome["loss"],
+    )
+    assert body["sample_size"]["games"] == total
+
+    # A month-keyed summary honours since/until.
+    trends = client.get(
+        f"/v1/players/{REAL_PLAYER}/summaries/trends",
+        params={"since": "2024-01-01", "until": "2024-12-31"},
+    ).json()
+    assert trends["rows"]
+    assert {r["month"][:4] for r in trends["rows"]} == {"2024"}
