@@ -33,6 +33,7 @@ from adapters.db import (
     quote_ident,
     sql,
     sqlite_path,
+    to_db,
     utc_text,
 )
 from transforms.catalogue import SUMMARIES, Summary
@@ -69,6 +70,10 @@ _SQLITE_TYPES = {
 
 class PublishError(RuntimeError):
     """A publish that did not happen; the previous snapshot is still the one served."""
+
+
+class MigrationEditedError(RuntimeError):
+    """An applied migration file no longer matches what was applied."""
 
 
 @dataclass
@@ -145,10 +150,16 @@ def _upgrade(conn: Connection, dialect: Dialect) -> list[str]:
         conn.execute(sql("advisory_xact_lock"), {"key": _lock_key(_MIGRATION_LOCK)})
     for statement in _statements((SQL_DIR / "0000_schema_migrations.sql").read_text()):
         conn.exec_driver_sql(statement)
-    applied = set(conn.execute(sql("select_applied_migrations")).scalars())
+    applied = {row[0]: row[1] for row in conn.execute(sql("select_applied_migrations"))}
     done: list[str] = []
     for name, body in _migrations(dialect):
+        checksum = hashlib.sha256(body.encode()).hexdigest()
         if name in applied:
+            if applied[name] != checksum:
+                raise MigrationEditedError(
+                    f"migration {name} was changed after it was applied to this database; "
+                    "never edit an applied migration: restore it and add a new one"
+                )
             continue
         for statement in _statements(body):
             conn.exec_driver_sql(statement)
@@ -156,7 +167,7 @@ def _upgrade(conn: Connection, dialect: Dialect) -> list[str]:
             sql("insert_migration"),
             {
                 "name": name,
-                "checksum": hashlib.sha256(body.encode()).hexdigest(),
+                "checksum": checksum,
                 "applied_at": utc_text(datetime.now(UTC)),
             },
         )
@@ -464,8 +475,6 @@ def _load(
             for row in rows:
                 copy.write_row(row)
         return
-    from adapters.db import to_db
-
     kinds = [k for _, k in columns]
     encoded = [tuple(to_db(k, v, dialect) for k, v in zip(kinds, row, strict=True)) for row in rows]
     marks = ", ".join("?" for _ in columns)

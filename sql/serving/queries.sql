@@ -55,8 +55,8 @@ select coalesce(sum(pg_column_size(g.*)), 0) from games as g
 where g.username = :username;
 
 -- name: select_applied_migrations
--- names of the migrations already applied
-select name from schema_migrations;
+-- the migrations already applied, with the checksum of what was applied
+select name, checksum from schema_migrations;
 
 -- name: insert_migration
 -- records an applied migration

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import shutil
 import socket
 import threading
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from adapters import publish
-from adapters.db import make_engine, sqlalchemy_url
+from adapters.db import SQL_DIR, make_engine, sqlalchemy_url
 from adapters.publish import (
     PublishError,
     publish_player,
@@ -317,3 +318,16 @@ def test_retries_are_bounded_and_nothing_changes(postgres_url: str, proxy_factor
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'serving.sqlite'}"
+
+
+def test_an_edited_applied_migration_is_refused(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    upgrade_schema(sqlite_url)
+    edited = tmp_path / "serving"
+    shutil.copytree(SQL_DIR, edited)
+    core = edited / "0001_core.sqlite.sql"
+    core.write_text(core.read_text() + "\ncreate table sneaky (a integer);\n")
+    monkeypatch.setattr(publish, "SQL_DIR", edited)
+    with pytest.raises(publish.MigrationEditedError, match="0001_core was changed"):
+        upgrade_schema(sqlite_url)
