@@ -367,18 +367,28 @@ def player_with_rows_sql(definition: SummaryDefinition, placeholder: str) -> str
 
 
 def decode_player_with_rows(
-    definition: SummaryDefinition, records: Sequence[Sequence[Any]]
+    definition: SummaryDefinition, records: Sequence[Sequence[Any]], *, typed: bool = False
 ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-    """The profile and rows of a player_with_rows_sql result."""
+    """The profile and rows of a player_with_rows_sql result.
+
+    typed=True: the driver already returns Python types (psycopg does), so only timestamps are
+    touched (normalised to UTC); this is the API's cold path, so it avoids per-value calls.
+    """
     if not records:
         return None, []
     width = len(PLAYER_COLUMNS)
     profile = decode_player(records[0][:width])
     names = [c.name for c in definition.columns]
-    kinds = [c.type for c in definition.columns]
-    rows = [
-        {n: from_db(k, v) for n, k, v in zip(names, kinds, record[width + 2 :], strict=True)}
-        for record in records
-        if record[width + 1] is not None  # ord is null: the player has no rows of this summary
-    ]
+    present = [r for r in records if r[width + 1] is not None]  # ord null: no rows of this summary
+    if not typed:
+        kinds = [c.type for c in definition.columns]
+        return profile, [
+            {n: from_db(k, v) for n, k, v in zip(names, kinds, r[width + 2 :], strict=True)}
+            for r in present
+        ]
+    rows = [dict(zip(names, r[width + 2 :], strict=True)) for r in present]
+    stamps = [c.name for c in definition.columns if c.type == "timestamp"]
+    for row in rows:
+        for name in stamps:
+            row[name] = from_db("timestamp", row[name])
     return profile, rows

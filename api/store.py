@@ -186,7 +186,7 @@ class PostgresStore:
 
         async def work(conn: Any) -> tuple[Profile | None, Rows]:
             cursor = await conn.execute(sql, (username,))
-            return decode_player_with_rows(definition, await cursor.fetchall())
+            return decode_player_with_rows(definition, await cursor.fetchall(), typed=True)
 
         result: tuple[Profile | None, Rows] = await self._run(work, missing=(None, []))
         return result
