@@ -244,6 +244,37 @@ def _duration(start: datetime | None, end: datetime | None) -> int | None:
     return seconds if 0 <= seconds < 2**31 else None
 
 
+_PIECE_LETTERS = {1: "p", 2: "n", 3: "b", 4: "r", 5: "q", 6: "k"}
+_SQUARES = pl.Series("squares", chess.SQUARE_NAMES, pl.Utf8)
+# Same syntax as transforms.pgn.parse_clock: H:MM:SS(.s), hours may exceed 9 for daily games.
+_CLOCK_PATTERN = r"\[%clk\s+(\d+):(\d{1,2}):(\d{1,2}(?:\.\d*)?)\s*\]"
+
+
+def _letter(name: str) -> pl.Expr:
+    return pl.col(name).replace_strict(_PIECE_LETTERS, default=None, return_dtype=pl.Utf8)
+
+
+def _uci() -> pl.Expr:
+    to = pl.lit(_SQUARES).gather(pl.col("to_sq").cast(pl.Int64))
+    frm = pl.lit(_SQUARES).gather(pl.col("from_sq").cast(pl.Int64))
+    promo = _letter("promotion").fill_null("")
+    drop = _letter("drop").str.to_uppercase()
+    return (
+        pl.when(pl.col("drop") > 0)
+        .then(pl.concat_str([drop, pl.lit("@"), to]))
+        .otherwise(pl.concat_str([frm, to, promo]))
+    )
+
+
+def _clock_seconds(name: str) -> pl.Expr:
+    parts = pl.col(name).str.extract_groups(_CLOCK_PATTERN)
+    return (
+        parts.struct.field("1").cast(pl.Float64) * 3600
+        + parts.struct.field("2").cast(pl.Float64) * 60
+        + parts.struct.field("3").cast(pl.Float64)
+    )
+
+
 def _moves_frame(
     owner: str, replays: list[tuple[dict[str, Any], GameMoves]], games: pl.DataFrame
 ) -> pl.DataFrame:
@@ -251,25 +282,23 @@ def _moves_frame(
     if not replays:
         return empty_frame(MOVES_SCHEMA)
     kept = set(games["game_id"].to_list())
-    columns: dict[str, list[Any]] = {
-        name: []
-        for name in (
-            "game_key",
-            "ply",
-            "move_number",
-            "white",
-            "san",
-            "uci",
-            "piece",
-            "captured",
-            "is_check",
-            "is_mate",
-            "castling",
-            "promotion",
-            "clock_seconds",
-            "material",
-        )
-    }
+    names = (
+        "game_key",
+        "ply",
+        "move_number",
+        "white",
+        "san",
+        "from_sq",
+        "to_sq",
+        "piece",
+        "captured",
+        "promotion",
+        "drop",
+        "castling",
+        "comment",
+        "material",
+    )
+    columns: dict[str, list[Any]] = {name: [] for name in names}
     positions: dict[str, list[int]] = {
         "game_key": [],
         "index": [],
@@ -298,14 +327,14 @@ def _moves_frame(
         columns["move_number"].extend(moves.move_number)
         columns["white"].extend(moves.white)
         columns["san"].extend(moves.san)
-        columns["uci"].extend(moves.uci)
+        columns["from_sq"].extend(moves.from_sq)
+        columns["to_sq"].extend(moves.to_sq)
         columns["piece"].extend(moves.piece)
         columns["captured"].extend(moves.captured)
-        columns["is_check"].extend(moves.is_check)
-        columns["is_mate"].extend(moves.is_mate)
-        columns["castling"].extend(moves.castling)
         columns["promotion"].extend(moves.promotion)
-        columns["clock_seconds"].extend(moves.clock)
+        columns["drop"].extend(moves.drop)
+        columns["castling"].extend(moves.castling)
+        columns["comment"].extend(moves.comment)
         columns["material"].extend(moves.material)
         positions["game_key"].extend([key] * (n + 1))
         positions["index"].extend(range(n + 1))
@@ -336,14 +365,14 @@ def _moves_frame(
             "move_number": pl.Int32,
             "white": pl.Boolean,
             "san": pl.Utf8,
-            "uci": pl.Utf8,
-            "piece": pl.Utf8,
-            "captured": pl.Utf8,
-            "is_check": pl.Boolean,
-            "is_mate": pl.Boolean,
-            "castling": pl.Utf8,
-            "promotion": pl.Utf8,
-            "clock_seconds": pl.Float64,
+            "from_sq": pl.Int8,
+            "to_sq": pl.Int8,
+            "piece": pl.Int8,
+            "captured": pl.Int8,
+            "promotion": pl.Int8,
+            "drop": pl.Int8,
+            "castling": pl.Int8,
+            "comment": pl.Utf8,
             "material": pl.Int32,
         },
     )
@@ -359,7 +388,22 @@ def _moves_frame(
             },
         )
     )
-    frame = frame.join(per_game, on="game_key", how="left").join(bounds, on="game_key", how="left")
+    frame = (
+        frame.join(per_game, on="game_key", how="left")
+        .join(bounds, on="game_key", how="left")
+        .with_columns(
+            piece=_letter("piece"),
+            captured=_letter("captured"),
+            promotion=_letter("promotion"),
+            uci=_uci(),
+            castling=pl.col("castling").replace_strict(
+                {1: "kingside", 2: "queenside"}, default=None, return_dtype=pl.Utf8
+            ),
+            is_mate=pl.col("san").str.ends_with("#"),
+            is_check=pl.col("san").str.ends_with("+") | pl.col("san").str.ends_with("#"),
+            clock_seconds=_clock_seconds("comment"),
+        )
+    )
     # Time spent = previous own clock - this clock + increment; a side's first move starts from
     # the base time. Daily games (no base) and moves without a clock stay null.
     own_seq = pl.int_range(pl.len()).over(["game_key", "white"])

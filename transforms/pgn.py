@@ -70,27 +70,51 @@ class GameParseError(ValueError):
 
 @dataclass(slots=True)
 class GameMoves:
-    """Per-ply columns of one replayed game (lists aligned by ply), plus the final position."""
+    """Per-ply columns of one replayed game (lists aligned by ply), plus the final position.
+
+    Squares stay ints and clock comments stay text: UCI strings and clock seconds are built for
+    a whole month at once in Polars, which is cheaper than per ply in Python.
+    """
 
     san: list[str] = field(default_factory=list)
-    uci: list[str] = field(default_factory=list)
-    piece: list[str] = field(default_factory=list)
-    captured: list[str | None] = field(default_factory=list)
-    is_check: list[bool] = field(default_factory=list)
-    is_mate: list[bool] = field(default_factory=list)
-    castling: list[str | None] = field(default_factory=list)
-    promotion: list[str | None] = field(default_factory=list)
-    clock: list[float | None] = field(default_factory=list)
+    from_sq: list[int] = field(default_factory=list)
+    to_sq: list[int] = field(default_factory=list)
+    piece: list[int] = field(default_factory=list)
+    captured: list[int] = field(default_factory=list)
+    promotion: list[int] = field(default_factory=list)
+    drop: list[int] = field(default_factory=list)
+    # 0 none, 1 kingside, 2 queenside
+    castling: list[int] = field(default_factory=list)
+    comment: list[str | None] = field(default_factory=list)
     white: list[bool] = field(default_factory=list)
     move_number: list[int] = field(default_factory=list)
     # White's material minus Black's after each ply.
     material: list[int] = field(default_factory=list)
-    # Bitboards after each ply, and of the start position, for the Divider (phase) pass.
+    # Bitboards of the start position and after each ply, for the Divider (phase) pass.
     white_bb: list[int] = field(default_factory=list)
     black_bb: list[int] = field(default_factory=list)
     pieces_bb: list[int] = field(default_factory=list)
     final_board_fen: str = ""
     final_turn_white: bool = True
+
+    @property
+    def clocks(self) -> list[float | None]:
+        """Seconds from each ply's `[%clk]` comment (None where there is none)."""
+        return [parse_clock(c) if c else None for c in self.comment]
+
+    @property
+    def uci(self) -> list[str]:
+        """UCI text of each ply (drops as `N@d6`; Chess960 castling as king-takes-rook)."""
+        out = []
+        for f, t, promo, drop in zip(
+            self.from_sq, self.to_sq, self.promotion, self.drop, strict=True
+        ):
+            if drop:
+                out.append(f"{chess.piece_symbol(drop).upper()}@{chess.SQUARE_NAMES[t]}")
+            else:
+                suffix = chess.piece_symbol(promo) if promo else ""
+                out.append(chess.SQUARE_NAMES[f] + chess.SQUARE_NAMES[t] + suffix)
+        return out
 
 
 def parse_headers(pgn: str) -> tuple[dict[str, str], str]:
@@ -184,50 +208,201 @@ def make_board(rules: str, fen: str | None) -> chess.Board:
         raise
 
 
-def _record(
-    out: GameMoves,
-    board: chess.Board,
-    move: chess.Move,
-    san: str,
-    material: int,
-) -> int:
-    """Append one ply's facts (board is BEFORE the move); push it; return the new material."""
+_SQUARE_INDEX = {name: i for i, name in enumerate(chess.SQUARE_NAMES)}
+_SAN_PIECES = {"N": chess.KNIGHT, "B": chess.BISHOP, "R": chess.ROOK, "Q": chess.QUEEN}
+_FILE_INDEX = {ch: i for i, ch in enumerate("abcdefgh")}
+_RANK_INDEX = {ch: i for i, ch in enumerate("12345678")}
+_BB_SQUARES = chess.BB_SQUARES
+_BB_BACKRANKS = chess.BB_BACKRANKS
+_BB_RAYS = chess.BB_RAYS
+_BB_KNIGHT_ATTACKS = chess.BB_KNIGHT_ATTACKS
+_BB_DIAG_ATTACKS = chess.BB_DIAG_ATTACKS
+_BB_DIAG_MASKS = chess.BB_DIAG_MASKS
+_BB_RANK_ATTACKS = chess.BB_RANK_ATTACKS
+_BB_RANK_MASKS = chess.BB_RANK_MASKS
+_BB_FILE_ATTACKS = chess.BB_FILE_ATTACKS
+_BB_FILE_MASKS = chess.BB_FILE_MASKS
+_BB_FILES = chess.BB_FILES
+_BB_RANKS = chess.BB_RANKS
+
+# (from, to, piece type, captured type, promotion, drop, castling) of one ply.
+Step = tuple[int, int, int, int, int, int, int]
+
+
+def _fast_push(board: chess.Board, san: str) -> Step | None:
+    """Resolve and play a plain SAN move without generating legal moves, or return None.
+
+    Handles the bulk of real moves (pawn pushes and captures, N/B/R/Q moves with one candidate)
+    when the side to move is not in check; everything else (king moves, castling, promotions,
+    en passant, ambiguous or pinned candidates, junk) is left to python-chess' own parse_san.
+    The legality test is exact: not in check, and the mover is not pinned off its line.
+    """
+    text = san[:-1] if san[-1] in "+#" else san
+    n = len(text)
     turn = board.turn
-    to_sq = move.to_square
-    drop = move.drop
-    piece_type = drop or board.piece_type_at(move.from_square) or 0
-    captured = None
-    castling = None
-    gain = 0
-    if drop:
-        gain = PIECE_VALUES[drop]
-    elif board.occupied_co[not turn] & (1 << to_sq):
-        cap_type = board.piece_type_at(to_sq) or 0
-        captured = PIECE_LETTERS[cap_type]
-        gain = PIECE_VALUES[cap_type]
-    elif piece_type == chess.PAWN and to_sq == board.ep_square and (to_sq - move.from_square) % 8:
-        captured = "p"
-        gain = 1
-    elif piece_type == chess.KING and (
-        abs((to_sq & 7) - (move.from_square & 7)) > 1 or board.occupied_co[turn] & (1 << to_sq)
+    own = board.occupied_co[turn]
+    theirs = board.occupied_co[not turn]
+    occupied = own | theirs
+    first = text[0]
+    captured = 0
+    double = False
+    if first in _FILE_INDEX:
+        piece = chess.PAWN
+        pawns = board.pawns & own
+        if n == 2:
+            to = _SQUARE_INDEX.get(text)
+            if to is None:
+                return None
+            to_bb = _BB_SQUARES[to]
+            if occupied & to_bb or to_bb & _BB_BACKRANKS:
+                return None
+            frm = to - 8 if turn else to + 8
+            if not pawns & _BB_SQUARES[frm]:
+                if occupied & _BB_SQUARES[frm]:
+                    return None
+                frm = frm - 8 if turn else frm + 8
+                if not 0 <= frm < 64 or not pawns & _BB_SQUARES[frm]:
+                    return None
+                if (frm >> 3) != (1 if turn else 6):
+                    return None
+                double = True
+        elif n == 4 and text[1] == "x":
+            to = _SQUARE_INDEX.get(text[2:])
+            if to is None:
+                return None
+            to_bb = _BB_SQUARES[to]
+            if not theirs & to_bb or to_bb & _BB_BACKRANKS:
+                return None
+            file = _FILE_INDEX[first]
+            if abs(file - (to & 7)) != 1:
+                return None
+            frm = (to - 8 if turn else to + 8) - (to & 7) + file
+            if not pawns & _BB_SQUARES[frm]:
+                return None
+            captured = board.piece_type_at(to) or 0
+        else:
+            return None
+    else:
+        piece = _SAN_PIECES.get(first, 0)
+        if not piece:
+            return None
+        body = text[1:]
+        is_capture = "x" in body
+        if is_capture:
+            body = body.replace("x", "", 1)
+        to = _SQUARE_INDEX.get(body[-2:])
+        if to is None:
+            return None
+        to_bb = _BB_SQUARES[to]
+        if own & to_bb or bool(theirs & to_bb) != is_capture:
+            return None
+        if piece == chess.KNIGHT:
+            candidates = _BB_KNIGHT_ATTACKS[to] & board.knights
+        else:
+            attacks = 0
+            if piece != chess.ROOK:
+                attacks = _BB_DIAG_ATTACKS[to][_BB_DIAG_MASKS[to] & occupied]
+            if piece != chess.BISHOP:
+                attacks |= (
+                    _BB_RANK_ATTACKS[to][_BB_RANK_MASKS[to] & occupied]
+                    | _BB_FILE_ATTACKS[to][_BB_FILE_MASKS[to] & occupied]
+                )
+            if piece == chess.BISHOP:
+                candidates = attacks & board.bishops
+            elif piece == chess.ROOK:
+                candidates = attacks & board.rooks
+            else:
+                candidates = attacks & board.queens
+        candidates &= own
+        for ch in body[:-2]:
+            if ch in _FILE_INDEX:
+                candidates &= _BB_FILES[_FILE_INDEX[ch]]
+            elif ch in _RANK_INDEX:
+                candidates &= _BB_RANKS[_RANK_INDEX[ch]]
+            else:
+                return None
+        if not candidates or candidates & (candidates - 1):
+            return None
+        frm = candidates.bit_length() - 1
+        if is_capture:
+            captured = board.piece_type_at(to) or 0
+    if captured == chess.KING:
+        return None
+    kings = board.kings & own
+    if not kings or kings & (kings - 1):
+        return None
+    king = kings.bit_length() - 1
+    if board.attackers_mask(not turn, king):
+        return None
+    from_bb = _BB_SQUARES[frm]
+    if (
+        _BB_RAYS[king][frm]
+        and board._slider_blockers(king) & from_bb
+        and not _BB_RAYS[frm][to] & kings
     ):
-        castling = "kingside" if (to_sq & 7) > (move.from_square & 7) else "queenside"
-    promo = move.promotion
+        return None
+    # The same state changes as Board.push for a quiet move or a plain capture, without the
+    # undo stack (never popped here).
+    board.ep_square = None
+    if piece == chess.PAWN or captured:
+        board.halfmove_clock = 0
+    else:
+        board.halfmove_clock += 1
+    if not turn:
+        board.fullmove_number += 1
+    promoted = bool(board.promoted & from_bb)
+    board._remove_piece_at(frm)
+    board._set_piece_at(to, piece, turn, promoted)
+    board.castling_rights &= ~to_bb & ~from_bb
+    if double:
+        board.ep_square = frm + 8 if turn else frm - 8
+    board.turn = not turn
+    return frm, to, piece, captured, 0, 0, 0
+
+
+def _slow_push(board: chess.Board, move: chess.Move) -> Step:
+    """Play an already legal move with Board.push, describing it first."""
+    turn = board.turn
+    frm = move.from_square
+    to = move.to_square
+    drop = move.drop or 0
+    piece = drop or board.piece_type_at(frm) or 0
+    captured = 0
+    castling = 0
+    if drop:
+        pass
+    elif board.occupied_co[not turn] & _BB_SQUARES[to]:
+        captured = board.piece_type_at(to) or 0
+    elif piece == chess.PAWN and to == board.ep_square and (to - frm) % 8:
+        captured = chess.PAWN
+    elif piece == chess.KING and (
+        abs((to & 7) - (frm & 7)) > 1 or board.occupied_co[turn] & _BB_SQUARES[to]
+    ):
+        castling = 1 if (to & 7) > (frm & 7) else 2
+    board.push(move)
+    return frm, to, piece, captured, move.promotion or 0, drop, castling
+
+
+def _append(out: GameMoves, board: chess.Board, step: Step, san: str, material: int) -> int:
+    """Append one played ply (board is AFTER the move); return the new material balance."""
+    frm, to, piece, captured, promo, drop, castling = step
+    gain = PIECE_VALUES[captured]
     if promo:
         gain += PIECE_VALUES[promo] - 1
-    out.move_number.append(board.fullmove_number)
-    board.push(move)
-    material = material + gain if turn else material - gain
+    if drop:
+        gain += PIECE_VALUES[drop]
+    mover_white = not board.turn
+    material = material + gain if mover_white else material - gain
     out.san.append(san)
-    out.uci.append(move.uci())
-    out.piece.append(PIECE_LETTERS[piece_type] or "?")
+    out.from_sq.append(frm)
+    out.to_sq.append(to)
+    out.piece.append(piece)
     out.captured.append(captured)
+    out.promotion.append(promo)
+    out.drop.append(drop)
     out.castling.append(castling)
-    out.promotion.append(PIECE_LETTERS[promo] if promo else None)
-    out.white.append(turn)
-    mate = san.endswith("#")
-    out.is_mate.append(mate)
-    out.is_check.append(mate or san.endswith("+"))
+    out.white.append(mover_white)
+    out.move_number.append(board.fullmove_number - (0 if mover_white else 1))
     out.material.append(material)
     white_bb = board.occupied_co[chess.WHITE]
     black_bb = board.occupied_co[chess.BLACK]
@@ -244,12 +419,7 @@ def _start(out: GameMoves, board: chess.Board) -> int:
     out.white_bb.append(white_bb)
     out.black_bb.append(black_bb)
     out.pieces_bb.append((white_bb | black_bb) & ~(board.kings | board.pawns))
-    material = 0
-    for piece_type in (chess.PAWN, chess.KNIGHT, chess.BISHOP, chess.ROOK, chess.QUEEN):
-        value = PIECE_VALUES[piece_type]
-        material += value * len(board.pieces(piece_type, chess.WHITE))
-        material -= value * len(board.pieces(piece_type, chess.BLACK))
-    return material
+    return start_material(board)
 
 
 def _finish(out: GameMoves, board: chess.Board) -> GameMoves:
@@ -260,20 +430,27 @@ def _finish(out: GameMoves, board: chess.Board) -> GameMoves:
 
 def start_material(board: chess.Board) -> int:
     """White's material minus Black's on `board` (P1 N3 B3 R5 Q9)."""
-    return _start(GameMoves(), board)
+    material = 0
+    for piece_type in (chess.PAWN, chess.KNIGHT, chess.BISHOP, chess.ROOK, chess.QUEEN):
+        value = PIECE_VALUES[piece_type]
+        material += value * len(board.pieces(piece_type, chess.WHITE))
+        material -= value * len(board.pieces(piece_type, chess.BLACK))
+    return material
 
 
 def replay_movetext(movetext: str, board: chess.Board) -> GameMoves:
-    """Replay a PGN movetext's main line on `board`, collecting per-ply facts and clocks.
+    """Replay a PGN movetext's main line on `board`, collecting per-ply facts and clock comments.
 
     Skips building a game tree: the SAN text is kept as written, check and mate come from its
-    suffix, and variations are skipped. Raises GameParseError at the first illegal move.
+    suffix, variations are skipped. Raises GameParseError at the first illegal move.
     """
     out = GameMoves()
     material = _start(out, board)
-    clocks = out.clock
+    comments = out.comment
     depth = 0
     parse_san = board.parse_san
+    # Board.push keeps variant state (pockets, check counts) that the fast path does not.
+    fast = type(board) is chess.Board
     for comment, opening, closing, result, token in _TOKEN_RE.findall(movetext):
         if depth:
             if opening:
@@ -285,19 +462,23 @@ def replay_movetext(movetext: str, board: chess.Board) -> GameMoves:
             san = token.rstrip("!?")
             if not san:
                 continue
-            try:
-                move = parse_san(san)
-            except ValueError as error:
-                raise GameParseError(
-                    f"illegal or unreadable move {token[:40]!r} at ply {len(clocks) + 1}: {error}"
-                ) from None
-            if not move:
-                raise GameParseError(f"null move {token[:40]!r} at ply {len(clocks) + 1}")
-            material = _record(out, board, move, san, material)
-            clocks.append(None)
+            step = _fast_push(board, san) if fast else None
+            if step is None:
+                try:
+                    move = parse_san(san)
+                except ValueError as error:
+                    raise GameParseError(
+                        f"illegal or unreadable move {token[:40]!r} at ply {len(comments) + 1}: "
+                        f"{error}"
+                    ) from None
+                if not move:
+                    raise GameParseError(f"null move {token[:40]!r} at ply {len(comments) + 1}")
+                step = _slow_push(board, move)
+            material = _append(out, board, step, san, material)
+            comments.append(None)
         elif comment:
-            if clocks and clocks[-1] is None and "%clk" in comment:
-                clocks[-1] = parse_clock(comment)
+            if comments and comments[-1] is None and "%clk" in comment:
+                comments[-1] = comment
         elif opening:
             depth = 1
         elif result:
@@ -360,6 +541,6 @@ def replay_tcn(tcn: str, board: chess.Board) -> GameMoves:
         if not board.is_legal(move):
             raise GameParseError(f"illegal tcn move {move.uci()} at ply {ply}")
         san = board.san(move)
-        material = _record(out, board, move, san, material)
-        out.clock.append(None)
+        material = _append(out, board, _slow_push(board, move), san, material)
+        out.comment.append(None)
     return _finish(out, board)
