@@ -81,7 +81,7 @@ def _insert(
 ) -> None:
     """Insert the contract columns a source carries; columns it lacks stay null."""
     wanted = [c for c in _table_columns(con, table) if c in available]
-    if "username" not in wanted:
+    if "username" not in available:
         raise ValueError(f"the {table} input has no `username` column; it is not a {table} frame")
     cols = ", ".join(f'"{c}"' for c in wanted)
     con.execute(

@@ -337,7 +337,6 @@ TIME_MANAGEMENT = Summary(
         Column("moves", "integer", "The player's moves."),
         Column("timed_moves", "integer", "Moves with a time spent (n of the time figures)."),
         Column("mean_time_per_move", "real", "Mean seconds spent per move."),
-        Column("median_time_per_move", "real", "Median seconds spent per move."),
         Column("instant_moves", "integer", "Moves played in under 1 s."),
         *_share("instant_share", "instant_moves / timed_moves", "timed_moves"),
         Column("clock_moves", "integer", "Moves with a clock share (n of the buckets)."),

@@ -49,7 +49,7 @@ based as (
         source.opponent_rating - source.rating as rating_diff,
         -- move-based summaries read only games whose moves are in the moves table
         source.parse_error is null and coalesce(source.plies, 0) > 0
-            and source.game_id in (select game_id from moves) as has_moves,
+            and source.game_id in (select game_id from moves where ply = 1) as has_moves,
         coalesce(source.start_time, source.end_time) as began
     from source
 )

@@ -1,4 +1,4 @@
--- the frame contract (docs: /work/briefs/frames.md) as duckdb tables; loaded by adapters/warehouse.py
+-- the frame contract (games in full, the moves columns the summaries read) as duckdb tables
 create table games (
     game_id varchar,
     username varchar,
@@ -36,22 +36,16 @@ create table games (
     parse_error varchar
 );
 
+-- only the move columns some summary reads: loading the others (uci, piece, check flags, raw
+-- clocks) would cost a third of the run for nothing
 create table moves (
     game_id varchar,
-    username varchar,
     ply integer,
     move_number integer,
-    color varchar,
     is_player_move boolean,
     san varchar,
-    uci varchar,
-    piece varchar,
     captured varchar,
-    is_check boolean,
-    is_mate boolean,
     castling varchar,
-    promotion varchar,
-    clock_seconds double,
     time_spent_seconds double,
     clock_share double,
     material_balance integer,

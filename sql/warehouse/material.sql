@@ -10,34 +10,33 @@ game_moves as (
     select m.game_id, m.ply, m.move_number, m.is_player_move, m.captured,
         coalesce(m.material_balance, 0) as balance
     from moves as m
-    inner join player_games as g on m.game_id = g.game_id
+    where m.game_id in (select game_id from player_games)
 ),
 
-runs as (
-    -- consecutive plies on the same side of the threshold form one run (gaps and islands)
+edge_plies as (
+    -- only the plies with an edge of 3 or more either way; consecutive plies of one side keep
+    -- ply - row_number() constant, so each run of the edge is one group (gaps and islands)
     select
-        game_moves.*,
-        sum(case when balance >= 3 then 0 else 1 end)
-            over (partition by game_id order by ply rows unbounded preceding) as ahead_run,
-        sum(case when balance <= -3 then 0 else 1 end)
-            over (partition by game_id order by ply rows unbounded preceding) as behind_run
+        game_id,
+        balance >= 3 as is_ahead,
+        ply - row_number() over (partition by game_id, balance >= 3 order by ply) as run_id
     from game_moves
+    where balance >= 3 or balance <= -3
+),
+
+held as (
+    select distinct game_id, is_ahead
+    from edge_plies
+    group by game_id, is_ahead, run_id
+    having count(*) >= 4
 ),
 
 ahead as (
-    select game_id
-    from runs
-    where balance >= 3
-    group by game_id, ahead_run
-    having count(*) >= 4
+    select game_id from held where is_ahead
 ),
 
 behind as (
-    select game_id
-    from runs
-    where balance <= -3
-    group by game_id, behind_run
-    having count(*) >= 4
+    select game_id from held where not is_ahead
 ),
 
 queen_trades as (

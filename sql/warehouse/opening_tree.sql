@@ -6,36 +6,29 @@ with tree_games as (
     where has_moves and initial_fen is null and co in ('white', 'black')
 ),
 
-tree_moves as (
-    select m.game_id, m.ply, m.san, m.is_player_move
-    from moves as m
-    inner join tree_games as g on m.game_id = g.game_id
-    where m.ply <= 12
-),
-
-prefixes as (
-    select
-        tree_moves.*,
-        array_to_string(
-            list(san) over (partition by game_id order by ply rows unbounded preceding), ' '
-        ) as path
-    from tree_moves
+lines as (
+    -- each game's first 12 plies as one list, then one row per prefix (cheaper than a window)
+    select game_id, list(san order by ply) as line, list(is_player_move order by ply) as mine
+    from moves
+    where ply <= 12 and game_id in (select game_id from tree_games)
+    group by game_id
 ),
 
 with_parent as (
     select
-        p.game_id,
-        p.ply,
-        p.san,
-        p.is_player_move,
-        p.path,
-        coalesce(lag(p.path) over (partition by p.game_id order by p.ply), '') as parent_path,
+        l.game_id,
+        k as ply,
+        l.line[k] as san,
+        l.mine[k] as is_player_move,
+        array_to_string(l.line[1:k], ' ') as path,
+        array_to_string(l.line[1:k - 1], ' ') as parent_path,
         g.co,
         g.result,
         g.score,
         g.expected
-    from prefixes as p
-    inner join tree_games as g on p.game_id = g.game_id
+    from lines as l
+    inner join tree_games as g on l.game_id = g.game_id
+    cross join unnest(range(1, len(l.line) + 1)) as r(k)
 ),
 
 node_counts as (

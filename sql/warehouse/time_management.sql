@@ -7,33 +7,29 @@ with player_games as (
 ),
 
 my_moves as (
-    select m.game_id, g.tc, g.co, coalesce(m.phase, 'unknown') as phase, m.time_spent_seconds,
-        m.clock_share
+    select m.game_id, coalesce(m.phase, 'unknown') as phase, m.time_spent_seconds, m.clock_share
     from moves as m
-    inner join player_games as g on m.game_id = g.game_id
-    where m.is_player_move
+    where m.is_player_move and m.game_id in (select game_id from player_games)
 ),
 
 game_ends as (
     select
-        g.game_id, g.tc, g.co, g.result, g.termination,
-        arg_max(coalesce(m.phase, 'unknown'), m.ply) as final_phase,
-        arg_max(m.material_balance, m.ply) as final_balance
-    from player_games as g
-    inner join moves as m on m.game_id = g.game_id
-    group by g.game_id, g.tc, g.co, g.result, g.termination
+        game_id,
+        arg_max(coalesce(phase, 'unknown'), ply) as final_phase,
+        arg_max(material_balance, ply) as final_balance
+    from moves
+    group by game_id
 ),
 
-move_stats as (
+-- one row per game and phase, plus one per game for phase `all`, so the grouping sets below
+-- count games with count(*) instead of a costly count(distinct)
+per_phase as (
     select
-        label(grouping(tc), tc) as time_class,
-        label(grouping(co), co) as color,
-        label(grouping(phase), phase) as phase,
-        count(distinct game_id) as games,
+        game_id,
+        phase,
         count(*) as moves,
         count(time_spent_seconds) as timed_moves,
-        avg(time_spent_seconds) as mean_time_per_move,
-        median(time_spent_seconds) as median_time_per_move,
+        sum(time_spent_seconds) as time_spent,
         count(*) filter (where time_spent_seconds < 1) as instant_moves,
         count(clock_share) as clock_moves,
         count(*) filter (where clock_share <= 0.03) as clock_le_3,
@@ -42,66 +38,91 @@ move_stats as (
         count(*) filter (where clock_share > 0.25 and clock_share < 0.50) as clock_25_50,
         count(*) filter (where clock_share >= 0.50) as clock_ge_50
     from my_moves
-    group by grouping sets (
-        (tc, co, phase), (tc, phase), (co, phase), (phase), (tc, co), (tc), (co), ()
-    )
-    having count(*) > 0
+    group by game_id, phase
 ),
 
-end_stats as (
+per_game_phase as (
+    select * from per_phase
+    union all
+    select
+        game_id, 'all' as phase, sum(moves), sum(timed_moves), sum(time_spent),
+        sum(instant_moves), sum(clock_moves), sum(clock_le_3), sum(clock_3_10), sum(clock_10_25),
+        sum(clock_25_50), sum(clock_ge_50)
+    from per_phase
+    group by game_id
+),
+
+labelled as (
+    select
+        p.*,
+        g.tc,
+        g.co,
+        g.result = 'loss' and g.termination = 'timeout' as timeout_loss,
+        -- "lost on time while winning": a piece or more up (balance >= +3) after the last move
+        g.result = 'loss' and g.termination = 'timeout' and e.final_balance >= 3
+            as timeout_loss_ahead,
+        p.phase = 'all' or p.phase = e.final_phase as ended_here
+    from per_game_phase as p
+    inner join player_games as g on p.game_id = g.game_id
+    inner join game_ends as e on p.game_id = e.game_id
+),
+
+grouped as (
     select
         label(grouping(tc), tc) as time_class,
         label(grouping(co), co) as color,
-        label(grouping(final_phase), final_phase) as phase,
-        count(*) filter (where result = 'loss' and termination = 'timeout') as timeout_losses,
-        -- "lost on time while winning": a piece or more up (balance ≥ +3) after the last move
-        count(*) filter (
-            where result = 'loss' and termination = 'timeout' and final_balance >= 3
-        ) as timeout_losses_ahead
-    from game_ends
-    group by grouping sets (
-        (tc, co, final_phase), (tc, final_phase), (co, final_phase), (final_phase),
-        (tc, co), (tc), (co), ()
-    )
+        phase,
+        count(*) as games,
+        sum(moves) as moves,
+        sum(timed_moves) as timed_moves,
+        sum(time_spent) / nullif(sum(timed_moves), 0) as mean_time_per_move,
+        sum(instant_moves) as instant_moves,
+        sum(clock_moves) as clock_moves,
+        sum(clock_le_3) as clock_le_3,
+        sum(clock_3_10) as clock_3_10,
+        sum(clock_10_25) as clock_10_25,
+        sum(clock_25_50) as clock_25_50,
+        sum(clock_ge_50) as clock_ge_50,
+        count(*) filter (where timeout_loss and ended_here) as timeout_losses,
+        count(*) filter (where timeout_loss_ahead and ended_here) as timeout_losses_ahead
+    from labelled
+    group by grouping sets ((tc, co, phase), (tc, phase), (co, phase), (phase))
 ),
 
 final as (
     select
         $username as username,
-        s.time_class,
-        s.color,
-        s.phase,
-        s.games,
-        s.moves,
-        s.timed_moves,
-        s.mean_time_per_move,
-        s.median_time_per_move,
-        s.instant_moves,
-        s.instant_moves / nullif(s.timed_moves, 0) as instant_share,
-        wilson_low(s.instant_moves, s.timed_moves) as instant_share_low,
-        wilson_high(s.instant_moves, s.timed_moves) as instant_share_high,
-        s.clock_moves,
-        s.clock_le_3 / nullif(s.clock_moves, 0) as share_clock_le_3,
-        wilson_low(s.clock_le_3, s.clock_moves) as share_clock_le_3_low,
-        wilson_high(s.clock_le_3, s.clock_moves) as share_clock_le_3_high,
-        s.clock_3_10 / nullif(s.clock_moves, 0) as share_clock_3_10,
-        wilson_low(s.clock_3_10, s.clock_moves) as share_clock_3_10_low,
-        wilson_high(s.clock_3_10, s.clock_moves) as share_clock_3_10_high,
-        s.clock_10_25 / nullif(s.clock_moves, 0) as share_clock_10_25,
-        wilson_low(s.clock_10_25, s.clock_moves) as share_clock_10_25_low,
-        wilson_high(s.clock_10_25, s.clock_moves) as share_clock_10_25_high,
-        s.clock_25_50 / nullif(s.clock_moves, 0) as share_clock_25_50,
-        wilson_low(s.clock_25_50, s.clock_moves) as share_clock_25_50_low,
-        wilson_high(s.clock_25_50, s.clock_moves) as share_clock_25_50_high,
-        s.clock_ge_50 / nullif(s.clock_moves, 0) as share_clock_ge_50,
-        wilson_low(s.clock_ge_50, s.clock_moves) as share_clock_ge_50_low,
-        wilson_high(s.clock_ge_50, s.clock_moves) as share_clock_ge_50_high,
-        coalesce(e.timeout_losses, 0) as timeout_losses,
-        coalesce(e.timeout_losses_ahead, 0) as timeout_losses_ahead,
-        s.games < 10 as low_sample
-    from move_stats as s
-    left join end_stats as e
-        on s.time_class = e.time_class and s.color = e.color and s.phase = e.phase
+        time_class,
+        color,
+        phase,
+        games,
+        moves,
+        timed_moves,
+        mean_time_per_move,
+        instant_moves,
+        instant_moves / nullif(timed_moves, 0) as instant_share,
+        wilson_low(instant_moves, timed_moves) as instant_share_low,
+        wilson_high(instant_moves, timed_moves) as instant_share_high,
+        clock_moves,
+        clock_le_3 / nullif(clock_moves, 0) as share_clock_le_3,
+        wilson_low(clock_le_3, clock_moves) as share_clock_le_3_low,
+        wilson_high(clock_le_3, clock_moves) as share_clock_le_3_high,
+        clock_3_10 / nullif(clock_moves, 0) as share_clock_3_10,
+        wilson_low(clock_3_10, clock_moves) as share_clock_3_10_low,
+        wilson_high(clock_3_10, clock_moves) as share_clock_3_10_high,
+        clock_10_25 / nullif(clock_moves, 0) as share_clock_10_25,
+        wilson_low(clock_10_25, clock_moves) as share_clock_10_25_low,
+        wilson_high(clock_10_25, clock_moves) as share_clock_10_25_high,
+        clock_25_50 / nullif(clock_moves, 0) as share_clock_25_50,
+        wilson_low(clock_25_50, clock_moves) as share_clock_25_50_low,
+        wilson_high(clock_25_50, clock_moves) as share_clock_25_50_high,
+        clock_ge_50 / nullif(clock_moves, 0) as share_clock_ge_50,
+        wilson_low(clock_ge_50, clock_moves) as share_clock_ge_50_low,
+        wilson_high(clock_ge_50, clock_moves) as share_clock_ge_50_high,
+        timeout_losses,
+        timeout_losses_ahead,
+        games < 10 as low_sample
+    from grouped
 )
 
 select * from final
