@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,6 +44,15 @@ def parse_month(username: str, month: str, body: bytes) -> ParsedMonth:
     `moves` rows; only a body that is not a JSON object with a `games` list raises.
     """
     owner = username.strip().lower()
+    if body[:2] == b"\x1f\x8b":
+        # A body stored exactly as received may still be gzip-encoded (chesscom-data.md §1).
+        try:
+            body = gzip.decompress(body)
+        except (OSError, EOFError) as error:
+            raise MalformedArchiveError(
+                f"archive {owner} {month} is a broken gzip body ({error}); "
+                "fetch or import the month again"
+            ) from None
     try:
         document = json.loads(body)
     except (ValueError, UnicodeDecodeError) as error:
@@ -144,6 +154,9 @@ def _game_row(
     me, them = (white, black) if is_white else (black, white)
 
     url = g.canonical_url(_text(game.get("url")) or _text(headers.get("Link")))
+    if not g.is_game_url(url):
+        site = g.canonical_url(_text(headers.get("Site")))
+        url = site if g.is_game_url(site) else url
     time_control = _text(game.get("time_control")) or _text(headers.get("TimeControl"))
     base, inc, days = g.parse_time_control(time_control)
     rules = _text(game.get("rules")) or rules_from_variant(headers.get("Variant"))

@@ -41,6 +41,7 @@ _TERMINATION_PHRASES: tuple[tuple[str, str], ...] = (
     ("resignation", "resigned"),
     ("abandon", "abandoned"),
     ("on time", "timeout"),
+    ("time forfeit", "timeout"),
     ("timeout", "timeout"),
     ("king of the hill", "kingofthehill"),
     ("three check", "threecheck"),
@@ -107,6 +108,9 @@ def termination_of(code: str | None, opponent_code: str | None) -> str:
 def codes_from_pgn(result: str | None, termination: str | None) -> tuple[str | None, str | None]:
     """(white code, black code) from PGN `Result` and `Termination` (imports without JSON sides)."""
     text = (termination or "").lower()
+    # "X won by ..." names the winner first; usernames have no spaces, so cut them off before
+    # looking for the reason (a name such as "timeout99" must not decide it).
+    text = text.split(" won ", 1)[1] if " won " in text else text
     reason = next((code for phrase, code in _TERMINATION_PHRASES if phrase in text), None)
     if result == "1-0":
         return "win", reason if reason and reason not in DRAW_CODES else "lose"
@@ -154,12 +158,20 @@ def canonical_url(url: str | None) -> str | None:
     return url.strip()
 
 
+def is_game_url(url: str | None) -> bool:
+    """True for a URL naming one game (website exports only say `Site "Chess.com"`)."""
+    if not url or not url.startswith(("http://", "https://")):
+        return False
+    path = url.split("://", 1)[1].partition("/")[2].strip("/")
+    return any(ch.isdigit() for ch in path) or len(path) >= 8
+
+
 def game_id_for(uuid_value: object, url: str | None, headers_and_moves: str) -> str:
     """The Chess.com uuid, else uuid5 of the canonical URL, else of a hash of the PGN text."""
     if isinstance(uuid_value, str) and uuid_value.strip():
         return uuid_value.strip()
-    if url:
-        return str(uuid.uuid5(uuid.NAMESPACE_URL, url))
+    if is_game_url(url):
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, url or ""))
     digest = hashlib.sha256(headers_and_moves.encode("utf-8", "replace")).hexdigest()
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"sha256:{digest}"))
 

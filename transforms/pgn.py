@@ -49,6 +49,10 @@ _TCN_PIECE_TYPES = {
 }
 
 _VARIANT_HEADER_TO_RULES = {
+    # Lichess exports name the standard game too.
+    "standard": "chess",
+    "chess": "chess",
+    "from position": "chess",
     "chess960": "chess960",
     "fischerandom": "chess960",
     "fischer random": "chess960",
