@@ -174,6 +174,14 @@ def rules_from_variant(variant: str | None) -> str:
 
 def make_board(rules: str, fen: str | None) -> chess.Board:
     """A python-chess board with the game's own rules, set up from `fen` (None = standard start)."""
+    board = _make_board(rules, fen)
+    # Move numbers are stored as Int32; an absurd FEN counter must not break the month's frame.
+    if not 0 < board.fullmove_number < 1_000_000:
+        raise GameParseError(f"bad initial FEN {fen!r}: move number {board.fullmove_number}")
+    return board
+
+
+def _make_board(rules: str, fen: str | None) -> chess.Board:
     cls: type[chess.Board]
     if rules in ("crazyhouse", "bughouse"):
         cls = chess.variant.CrazyhouseBoard
