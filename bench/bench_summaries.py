@@ -141,6 +141,20 @@ def main() -> None:
         f"\nlinearity: {large / small:.1f}x the games took {large_s / small_s:.1f}x the time "
         f"({large_s / large * 1e6:.0f} vs {small_s / small * 1e6:.0f} ms per 1k games)"
     )
+    if len(rows) >= 2:
+        # least squares seconds = fixed + per_game * games: a fixed start-up cost plus a
+        # straight line is what "grows linearly" means here; the residuals show any curvature
+        xs = [float(r[0]) for r in rows]
+        ys = [r[2] for r in rows]
+        mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
+        slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / sum(
+            (x - mean_x) ** 2 for x in xs
+        )
+        fixed = mean_y - slope * mean_x
+        fits = ", ".join(
+            f"{int(x):,}: {y - (fixed + slope * x):+.2f} s" for x, y in zip(xs, ys, strict=True)
+        )
+        print(f"fit: {fixed:.2f} s fixed + {slope * 1e6:.1f} ms per 1k games; residuals {fits}")
 
 
 if __name__ == "__main__":

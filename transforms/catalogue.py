@@ -121,8 +121,9 @@ OVERVIEW = Summary(
         "first_game is the earliest start (end time when the start is unknown), last_game the "
         "latest end. current_rating is the pre-game rating of the group's latest game and "
         "peak_rating the highest pre-game rating, both null for time_class `all` because ratings "
-        "of different time classes are different pools. hours_played sums the durations that are "
-        "known (games_with_duration of them)."
+        "of different time classes are different pools. hours_played sums the known durations "
+        "of live games (games_with_duration of them); daily games are left out because a game "
+        "that lasts days is not days of play."
     ),
     dimensions=(TIME_CLASS, COLOR),
     metrics=(
@@ -131,8 +132,8 @@ OVERVIEW = Summary(
         Column("last_game", "timestamp", "End of the last game (UTC)."),
         Column("current_rating", "integer", "Pre-game rating in the latest game (per time class)."),
         Column("peak_rating", "integer", "Highest pre-game rating (per time class)."),
-        Column("hours_played", "real", "Sum of known game durations, in hours."),
-        Column("games_with_duration", "integer", "Games whose duration is known."),
+        Column("hours_played", "real", "Sum of known live-game durations, in hours."),
+        Column("games_with_duration", "integer", "Live games whose duration is known."),
     ),
 )
 
@@ -236,8 +237,7 @@ RATING_HISTORY = Summary(
         "Chess.com's pre-game ratings: rating_open is that of the day's first game, rating_close "
         "that of its last. There is no time_class `all` (ratings of different time classes are "
         "separate pools) and color is always `all`. Unrated games are left out because they do "
-        "not move the rating. score has the interval mean ± 1.96·sd/√games clipped to [0, 1]; "
-        "low_sample when games < 10."
+        f"not move the rating. {_RESULTS_RULES}"
     ),
     dimensions=(
         TIME_CLASS,
@@ -252,6 +252,8 @@ RATING_HISTORY = Summary(
         Column("score", "real", "(wins + draws / 2) / games."),
         Column("score_low", "real", "Lower end of the 95 % interval of score."),
         Column("score_high", "real", "Upper end of the 95 % interval of score."),
+        Column("expected_score", "real", "Mean Elo expected score (games with both ratings)."),
+        Column("residual", "real", "Mean of score - expected score: > 0 beats the ratings."),
         Column("low_sample", "boolean", "True when games < 10."),
         Column("rating_open", "integer", "Pre-game rating of the day's first game."),
         Column("rating_close", "integer", "Pre-game rating of the day's last game."),

@@ -21,8 +21,9 @@ grouped as (
         max(end_time) as last_game,
         arg_max(rating, end_time) filter (where rating is not null) as current_rating,
         max(rating) as peak_rating,
-        sum(duration_seconds) / 3600.0 as hours_played,
-        count(duration_seconds) as games_with_duration
+        -- a daily game lasts days but is played in minutes: only live games count as time played
+        sum(duration_seconds) filter (where tc <> 'daily') / 3600.0 as hours_played,
+        count(duration_seconds) filter (where tc <> 'daily') as games_with_duration
     from player_games
     group by grouping sets ((tc, co), (tc), (co), ())
     having count(*) > 0

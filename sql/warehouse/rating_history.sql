@@ -2,7 +2,7 @@
 with rated_games as (
     -- unrated games do not move the rating; ratings of different time classes are separate pools
     select
-        tc, result, score, rating, end_time, game_id,
+        tc, result, score, expected, rating, end_time, game_id,
         cast(timezone($timezone, end_time) as date) as local_day
     from pg
     where coalesce(rated, true) and rating is not null and end_time is not null
@@ -18,6 +18,8 @@ grouped as (
         count(*) filter (where result = 'loss') as losses,
         avg(score) as score,
         stddev_samp(score) as score_sd,
+        avg(expected) as expected_score,
+        avg(score - expected) as residual,
         arg_min(rating, (end_time, game_id)) as rating_open,
         arg_max(rating, (end_time, game_id)) as rating_close,
         min(rating) as rating_min,
@@ -39,6 +41,8 @@ final as (
         score,
         mean_low(score, score_sd, games, 0.0, 1.0) as score_low,
         mean_high(score, score_sd, games, 0.0, 1.0) as score_high,
+        expected_score,
+        residual,
         games < 10 as low_sample,
         rating_open,
         rating_close,

@@ -30,7 +30,8 @@ def test_overview_counts_dates_ratings_and_hours() -> None:
                 start_time=None,
                 end_time=T0 - timedelta(days=3),
                 rating=1700,
-                duration_seconds=None,
+                # two days on the clock are not two days of play: left out of hours_played
+                duration_seconds=2 * 86400,
             ),
         ]
     )
@@ -170,6 +171,9 @@ def test_rating_history_per_local_day_rated_only() -> None:
     assert (second["games"], second["losses"], second["draws"]) == (2, 1, 1)
     assert (second["rating_open"], second["rating_close"]) == (1510, 1495)
     assert (second["rating_min"], second["rating_max"]) == (1495, 1510)
+    expected = (elo(1510, 1500) + elo(1495, 1500)) / 2
+    assert second["expected_score"] == pytest.approx(expected)
+    assert second["residual"] == pytest.approx(0.25 - expected)  # a loss and a draw
     assert row(history, time_class="rapid")["rating_close"] == 1800
     assert history["games"].sum() == 4  # the unrated game is not in the history
 
