@@ -382,7 +382,9 @@ class ChessComClient:
                 )
             if status in _RETRY_STATUSES or 500 <= status < 600:
                 retry_after = _retry_after_seconds(response.headers.get("retry-after"))
-                last_problem = f"HTTP {status}"
+                last_problem = f"HTTP {status}" + (
+                    f" with Retry-After {retry_after:g} s" if retry_after is not None else ""
+                )
                 self._backoff(attempt, retry_after, deadline, job, last_problem)
                 continue
             raise ChessComError(

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from adapters.chesscom import (
     BlockedError,
@@ -199,26 +204,275 @@ class ImportReport:
     months_written: list[str] = field(default_factory=list)
     games_added: int = 0
     games_already_present: int = 0
+    games_read: int = 0
+
+
+class ImportFormatError(ValueError):
+    """An import file that cannot be read as Chess.com games; nothing was written."""
+
+
+_LINK = re.compile(
+    r"chess\.com/(?:game/(?P<a>live|daily)|(?P<b>live|daily)/game)/(?P<id>\d+)", re.IGNORECASE
+)
+_HEADER = re.compile(r'^\[([A-Za-z0-9_]+)\s+"((?:[^"\\]|\\.)*)"\s*\]\s*$')
+_GAME_START = re.compile(r"^(?=\[Event )", re.MULTILINE)
+_CLOCK_TIME = re.compile(r"^(\d{1,2}):(\d{2}):(\d{2})(?:\s+(\S+))?$")
+_NUMERIC_ZONE = re.compile(r"^(?:GMT|UTC)([+-])(\d{2}):?(\d{2})$")
+# The website's "Download PGN" writes EndTime in the downloader's zone as an abbreviation.
+# Only unambiguous ones are listed (IST, for one, is India, Ireland or Israel).
+_ZONE_HOURS: dict[str, float] = {
+    "UTC": 0, "GMT": 0, "Z": 0, "WET": 0, "BST": 1, "WEST": 1, "CET": 1, "CEST": 2,
+    "EET": 2, "EEST": 3, "MSK": 3, "PST": -8, "PDT": -7, "MST": -7, "MDT": -6, "CST": -6,
+    "CDT": -5, "EST": -5, "EDT": -4, "AST": -4, "ADT": -3, "NST": -3.5, "NDT": -2.5,
+    "AKST": -9, "AKDT": -8, "HST": -10, "JST": 9, "KST": 9, "AEST": 10, "AEDT": 11,
+    "ACST": 9.5, "ACDT": 10.5, "AWST": 8, "NZST": 12, "NZDT": 13,
+}  # fmt: skip
+
+
+def canonical_game_url(link: str | None) -> str:
+    """`https://www.chess.com/game/live/<id>` (or daily) from any form Chess.com has used, or ""."""
+    if not link:
+        return ""
+    match = _LINK.search(link)
+    if not match:
+        return ""
+    kind = (match.group("a") or match.group("b")).lower()
+    return f"https://www.chess.com/game/{kind}/{match.group('id')}"
+
+
+def _content_key(pgn: str) -> str:
+    # Wrapping and blank lines differ between exports, so whitespace is collapsed first.
+    collapsed = " ".join(pgn.split())
+    return hashlib.sha256(collapsed.encode()).hexdigest()
+
+
+def game_key(game: dict[str, Any]) -> str:
+    """The identity used to import each game once: its canonical URL, else a content hash."""
+    url = canonical_game_url(str(game.get("url") or ""))
+    # Daily games against bots can all carry id 0 (`.../game/daily/0`), so that URL is no key.
+    if url and not url.endswith("/0"):
+        return url
+    pgn = game.get("pgn")
+    if isinstance(pgn, str) and pgn.strip():
+        return "pgn:" + _content_key(pgn)
+    return "uuid:" + str(game.get("uuid", ""))
+
+
+def _headers(pgn: str) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for line in pgn.split("\n"):
+        if not line.strip():
+            if headers:
+                break
+            continue
+        match = _HEADER.match(line.strip())
+        if match is None:
+            break
+        headers[match.group(1)] = match.group(2).replace('\\"', '"').replace("\\\\", "\\")
+    return headers
+
+
+def _zone_offset(zone: str | None) -> timedelta | None:
+    if not zone:
+        return timedelta(0)  # API PGN headers are UTC (Timezone "UTC")
+    numeric = _NUMERIC_ZONE.match(zone.upper())
+    if numeric:
+        sign = 1 if numeric.group(1) == "+" else -1
+        return sign * timedelta(hours=int(numeric.group(2)), minutes=int(numeric.group(3)))
+    hours = _ZONE_HOURS.get(zone.upper())
+    return None if hours is None else timedelta(hours=hours)
+
+
+def pgn_end_time(headers: dict[str, str]) -> int:
+    """UTC end time in Unix seconds from API headers (EndDate/EndTime in UTC) or website ones
+    (local `Date` and `EndTime "22:38:19 PST"`); raises ValueError saying what is missing."""
+    end_time = headers.get("EndTime")
+    if not end_time:
+        raise ValueError("no EndTime header")
+    match = _CLOCK_TIME.match(end_time.strip())
+    if match is None:
+        raise ValueError(f"EndTime {end_time!r} is not HH:MM:SS [ZONE]")
+    zone = match.group(4)
+    offset = _zone_offset(zone)
+    if offset is None:
+        raise ValueError(
+            f"EndTime {end_time!r} has time zone {zone!r}, which is not one this importer knows; "
+            "re-export with a known zone (PST, PDT, GMT+0000, ...)"
+        )
+    # API exports carry the UTC end date; website exports only the local date.
+    if zone:
+        # Website exports only carry the local date; a game ending just after local midnight
+        # may be a day early (the export gives no start time to tell).
+        date = headers.get("Date")
+    else:
+        date = headers.get("EndDate") or headers.get("UTCDate") or headers.get("Date")
+    if not date or not re.fullmatch(r"\d{4}\.\d{2}\.\d{2}", date):
+        raise ValueError(f"no usable date (EndDate/Date {date!r})")
+    year, month, day = (int(x) for x in date.split("."))
+    hh, mm, ss = (int(x) for x in match.group(1, 2, 3))
+    local = datetime(year, month, day, hh, mm, ss, tzinfo=UTC)
+    return int((local - offset).timestamp())
+
+
+def split_pgn(text: str) -> list[str]:
+    """Games of a multi-game PGN text, each ending in one newline.
+
+    Split on `[Event ` at a line start, not on blank lines: some exports put the next game's
+    headers right after the previous movetext.
+    """
+    parts = _GAME_START.split(text)
+    games = []
+    for part in parts:
+        if part.startswith("[Event "):
+            games.append(part.rstrip() + "\n")
+        elif part.strip():
+            raise ValueError("text before the first [Event header")
+    return games
+
+
+def _game_from_pgn(pgn: str) -> dict[str, Any]:
+    headers = _headers(pgn)
+    site = headers.get("Site", "Chess.com")
+    if "chess.com" not in site.lower():
+        raise ValueError(f"Site {site!r} is not Chess.com")
+    url = canonical_game_url(headers.get("Link"))
+    end_time = pgn_end_time(headers)
+    name = url if url and not url.endswith("/0") else _content_key(pgn)
+    return {
+        "url": url,
+        "pgn": pgn,
+        "end_time": end_time,
+        "uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, name)),
+    }
+
+
+def _players(game: dict[str, Any]) -> set[str]:
+    names = set()
+    for side in ("white", "black"):
+        player = game.get(side)
+        if isinstance(player, dict) and player.get("username"):
+            names.add(str(player["username"]).lower())
+    if isinstance(game.get("pgn"), str):
+        headers = _headers(game["pgn"])
+        names.update(headers.get(s, "").lower() for s in ("White", "Black"))
+    return names
+
+
+def _decode(data: bytes) -> str:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        # Keep every byte (latin-1 maps each byte to one character) rather than refuse the file.
+        text = data.decode("latin-1")
+    return text.removeprefix("\ufeff").replace("\r\n", "\n")
+
+
+def read_import_file(path: Path) -> list[dict[str, Any]]:
+    """Game objects from a monthly JSON body (or a JSON list of games) or a PGN file."""
+    text = _decode(Path(path).read_bytes())
+    # A JSON body starts with `{` (or `[{` for a bare list); PGN starts with `[Event "`.
+    if re.match(r"\s*(\{|\[\s*[{\]])", text):
+        try:
+            data = json.loads(text)
+        except ValueError as error:
+            raise ImportFormatError(f"{path}: not valid JSON ({error})") from None
+        games = data.get("games") if isinstance(data, dict) else data
+        if not isinstance(games, list):
+            raise ImportFormatError(f'{path}: expected a monthly body {{"games": [...]}}')
+        for index, game in enumerate(games, start=1):
+            if not isinstance(game, dict) or not isinstance(game.get("end_time"), int):
+                raise ImportFormatError(f"{path}: game {index} has no integer end_time")
+        return games
+    try:
+        texts = split_pgn(text)
+    except ValueError as error:
+        raise ImportFormatError(f"{path}: {error}; is this a PGN file?") from None
+    games = []
+    for index, pgn in enumerate(texts, start=1):
+        try:
+            games.append(_game_from_pgn(pgn))
+        except ValueError as error:
+            raise ImportFormatError(f"{path}: game {index}: {error}") from None
+    return games
+
+
+def _month_of_epoch(seconds: int) -> str:
+    return _month_of(datetime.fromtimestamp(seconds, UTC))
+
+
+def _import_into_store(
+    store: RawStore, user: str, files: Sequence[Path]
+) -> tuple[list[str], int, int, int]:
+    # Read and check every file before writing anything: a bad file loses nothing.
+    incoming: dict[str, list[dict[str, Any]]] = {}
+    read = 0
+    for path in files:
+        if not Path(path).is_file():
+            raise ImportFormatError(f"{path}: no such file")
+        games = read_import_file(Path(path))
+        if games and not any(user in _players(g) for g in games):
+            raise ImportFormatError(
+                f"{path}: none of its {len(games)} games has {user!r} as White or Black; "
+                "check the username"
+            )
+        read += len(games)
+        for game in games:
+            incoming.setdefault(_month_of_epoch(game["end_time"]), []).append(game)
+    written: list[str] = []
+    added = present = 0
+    for month in sorted(incoming):
+        existing: list[dict[str, Any]] = []
+        if store.has_month(user, month):
+            existing = json.loads(store.read_month(user, month))["games"]
+        seen = {game_key(g) for g in existing}
+        merged = list(existing)
+        for game in incoming[month]:
+            key = game_key(game)
+            if key in seen:
+                present += 1
+                continue
+            seen.add(key)
+            merged.append(game)
+            added += 1
+        if len(merged) == len(existing):
+            continue
+        merged.sort(key=lambda g: int(g.get("end_time", 0)))  # stable: ties keep their order
+        body = json.dumps({"games": merged}, ensure_ascii=False, separators=(",", ":"))
+        store.write_month(user, month, body.encode(), source="import", status="imported")
+        written.append(month)
+    return written, added, present, read
 
 
 def import_files(settings: Settings, username: str, files: Sequence[Path]) -> ImportReport:
-    """Import monthly JSON bodies and PGN exports into the raw store, each game once."""
+    """Import monthly JSON bodies and PGN exports into the raw store, each game once.
+
+    Every file is read and checked before anything is written (ImportFormatError otherwise).
+    Games land in the month of their UTC end time, merged with what that month already holds,
+    sorted by end time. A month later fetched from Chess.com replaces the imported file.
+    """
     user = normalize_username(username)
     store = RawStore(settings.raw_dir)
     with store.lock(user):
-        months_written, added, present = _import_into_store(store, user, files)
+        months_written, added, present, read = _import_into_store(store, user, files)
     return ImportReport(
         username=user,
         months_written=months_written,
         games_added=added,
         games_already_present=present,
+        games_read=read,
     )
 
 
-def _import_into_store(
-    store: RawStore, user: str, files: Sequence[Path]
-) -> tuple[list[str], int, int]:
-    raise NotImplementedError("import lands next")
-
-
-__all__ = ["ImportReport", "IngestReport", "fetch_player", "import_files", "plan_months"]
+__all__ = [
+    "ImportFormatError",
+    "ImportReport",
+    "IngestReport",
+    "canonical_game_url",
+    "fetch_player",
+    "game_key",
+    "import_files",
+    "pgn_end_time",
+    "plan_months",
+    "read_import_file",
+    "split_pgn",
+]

@@ -92,6 +92,8 @@ class RequestRecord:
     fault: str | None = None
     if_none_match: str | None = None
     if_modified_since: str | None = None
+    accept_encoding: str | None = None
+    started: float = 0.0  # time.monotonic() when the request arrived
 
 
 @dataclass
@@ -139,7 +141,8 @@ class MirrorServer:
         self.verbose = verbose
         self.requests: list[RequestRecord] = []
         self.max_in_flight = 0
-        self._in_flight = 0
+        self._in_flight = 0  # requests not yet answered (counted as Chess.com would see them)
+        self._handlers = 0  # handlers still running (their log record not yet written)
         self._lock = threading.Lock()
         self._faults: FaultPlan = {}
         if faults:
@@ -164,9 +167,27 @@ class MirrorServer:
             self._faults.setdefault(_pub_path(path), []).extend(faults)
 
     def clear_log(self) -> None:
+        self.wait_idle()
         with self._lock:
             self.requests.clear()
             self.max_in_flight = 0
+
+    def log(self) -> list[RequestRecord]:
+        """The request log once every request under way has finished (records land on completion,
+        a moment after the client has its answer)."""
+        self.wait_idle()
+        with self._lock:
+            return list(self.requests)
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Wait until no request is being served (a slow fault may still be sleeping)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if self._handlers == 0:
+                    return True
+            time.sleep(0.01)
+        return False
 
     def _take_fault(self, path: str) -> Fault | None:
         with self._lock:
@@ -185,13 +206,18 @@ class MirrorServer:
 
     def _enter(self) -> int:
         with self._lock:
+            self._handlers += 1
             self._in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self._in_flight)
             return self._in_flight
 
-    def _leave(self, record: RequestRecord) -> None:
+    def _answered(self) -> None:
         with self._lock:
             self._in_flight -= 1
+
+    def _leave(self, record: RequestRecord) -> None:
+        with self._lock:
+            self._handlers -= 1
             self.requests.append(record)
         if self.verbose:
             print(
@@ -264,6 +290,12 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "chess-patterns-mirror"
     sys_version = ""
 
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in separate writes; without TCP_NODELAY, Nagle plus the
+        # client's delayed ACK add ~40 ms to every response.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def log_message(self, format: str, *args: Any) -> None:
         pass  # the mirror keeps its own log (MirrorServer.requests / verbose)
 
@@ -275,6 +307,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, *, head: bool) -> None:
         in_flight = self.mirror._enter()
+        self._answered = False
+        started = time.monotonic()
         path = urlsplit(self.path).path
         inm = self.headers.get("If-None-Match")
         ims = self.headers.get("If-Modified-Since")
@@ -293,6 +327,7 @@ class _Handler(BaseHTTPRequestHandler):
             status = status or 499  # the client went away (e.g. it timed out)
             self.close_connection = True
         finally:
+            self._mark_answered()
             self.mirror._leave(
                 RequestRecord(
                     method=self.command,
@@ -304,8 +339,18 @@ class _Handler(BaseHTTPRequestHandler):
                     fault=fault_name,
                     if_none_match=inm,
                     if_modified_since=ims,
+                    accept_encoding=self.headers.get("Accept-Encoding"),
+                    started=started,
                 )
             )
+
+    def _mark_answered(self) -> None:
+        # Called just before the last byte of a response goes out: once the client can have the
+        # whole answer, this request no longer counts as in flight (the handler may still be
+        # unwinding when the client's next request arrives).
+        if not self._answered:
+            self._answered = True
+            self.mirror._answered()
 
     # -- faults ----------------------------------------------------------------------------
     def _fault(self, fault: Fault, path: str, head: bool) -> int:
@@ -321,6 +366,7 @@ class _Handler(BaseHTTPRequestHandler):
             return status
         if fault.kind == "drop":
             self.close_connection = True
+            self._mark_answered()
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return 0
@@ -373,11 +419,12 @@ class _Handler(BaseHTTPRequestHandler):
             "Cache-Control": "public, max-age=5",
             **resource.extra_headers,
         }
-        if _not_modified(resource, inm, ims):
+        mode = fault.kind if fault else ""
+        # A body fault means "answer 200 with a broken body", whatever the validators say.
+        if mode not in ("truncate", "short") and _not_modified(resource, inm, ims):
             self._send(304, b"", headers=headers, head=True)
             return 304
         body = resource.body
-        mode = fault.kind if fault else ""
         if mode == "truncate":
             body = body[: max(1, len(body) // 2)]
         self._send(
@@ -423,9 +470,12 @@ class _Handler(BaseHTTPRequestHandler):
         if short:
             self.send_header("Connection", "close")
             self.close_connection = True
-        self.end_headers()
-        if head or status == 304:
+        if head or status == 304 or not payload:
+            self._mark_answered()
+            self.end_headers()
             return
+        self.end_headers()
+        self._mark_answered()
         if short:
             self.wfile.write(payload[: len(payload) // 2])
             self.wfile.flush()

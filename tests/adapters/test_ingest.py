@@ -66,11 +66,11 @@ def test_first_refresh_stores_byte_identical_files_and_second_only_revalidates(
             assert str(manifest[month].etag).startswith('W/"')
             assert manifest[month].last_modified
         mtimes = {m: store.month_path(user, m).stat().st_mtime_ns for m in expected}
-        assert all(not r.conditional for r in mirror.requests)
+        assert all(not r.conditional for r in mirror.log())
 
         mirror.clear_log()
         second = fetch_player(settings, user, full=True)
-        months_requests = [r for r in mirror.requests if not r.path.endswith("/archives")]
+        months_requests = [r for r in mirror.log() if not r.path.endswith("/archives")]
         assert len(months_requests) == len(expected)
         assert all(r.conditional and r.status == 304 for r in months_requests)
         assert sorted(second.unchanged) == sorted(expected)
@@ -95,15 +95,15 @@ def test_second_refresh_asks_only_current_previous_and_stale_months(
         mirror.clear_log()
         # Ten days later: only the current (2026-07) and previous (2026-06) month are due.
         report = fetch_player(settings, user, now=start + timedelta(days=10))
-        asked = [r.path.rsplit("/", 2) for r in mirror.requests if "/archives" not in r.path]
+        asked = [r.path.rsplit("/", 2) for r in mirror.log() if "/archives" not in r.path]
         assert sorted(f"{y}-{m}" for _, y, m in asked) == ["2026-06", "2026-07"]
-        assert all(r.conditional for r in mirror.requests if "/archives" not in r.path)
+        assert all(r.conditional for r in mirror.log() if "/archives" not in r.path)
         assert sorted(report.unchanged) == ["2026-06", "2026-07"]
         assert len(report.skipped) == len(months) - 2
         # Forty days after the first refresh every stored month is older than the age.
         mirror.clear_log()
         report = fetch_player(settings, user, now=start + timedelta(days=40))
-        month_requests = [r for r in mirror.requests if "/archives" not in r.path]
+        month_requests = [r for r in mirror.log() if "/archives" not in r.path]
         assert len(month_requests) == len(months)
         assert all(r.conditional and r.status == 304 for r in month_requests)
         assert report.skipped == []
@@ -154,10 +154,10 @@ def test_four_players_concurrently_never_more_than_one_request_in_flight(
             thread.join()
         assert errors == []
         assert mirror.max_in_flight == 1
-        assert max(r.in_flight for r in mirror.requests) == 1
+        assert max(r.in_flight for r in mirror.log()) == 1
         total = sum(len(fixture_months(fixtures_dir, u)) + 1 for u in JSON_PLAYERS)
-        assert len(mirror.requests) == total
-        assert {r.user_agent for r in mirror.requests} == {UA}
+        assert len(mirror.log()) == total
+        assert {r.user_agent for r in mirror.log()} == {UA}
     store = RawStore(settings.raw_dir)
     for user in JSON_PLAYERS:
         for month, data in fixture_months(fixtures_dir, user).items():

@@ -62,7 +62,7 @@ def test_conditional_requests_get_304_without_body(fixtures_dir: Path) -> None:
         old_date = httpx.get(
             url, headers={**UA, "If-Modified-Since": "Thu, 01 Jan 1998 00:00:00 GMT"}
         )
-        log = list(mirror.requests)
+        log = mirror.log()
     assert (by_etag.status_code, by_etag.content) == (304, b"")
     assert (by_date.status_code, by_date.content) == (304, b"")
     assert by_std_date.status_code == 304
@@ -141,7 +141,7 @@ def test_faults_apply_n_times_then_the_url_serves_normally(fixtures_dir: Path) -
         with pytest.raises(httpx.RemoteProtocolError):
             httpx.get(url, headers=UA)
         after = httpx.get(url, headers=UA)
-        log = list(mirror.requests)
+        log = mirror.log()
     full = (fixtures_dir / "wizardchiken" / "2023" / "01.json").read_bytes()
     assert [a.status_code for a in answers] == [429, 503, 503, 403, 200, 200]
     assert answers[0].headers["retry-after"] == "7"
@@ -160,6 +160,6 @@ def test_slow_fault_delays_and_the_log_counts_in_flight(fixtures_dir: Path) -> N
     with running_mirror(fixtures_dir, faults={path: [Fault.slow(0.3)]}) as mirror:
         response = httpx.get(mirror.base_url + path, headers=UA)
     assert response.status_code == 200
-    assert mirror.requests[0].fault == "slow"
+    assert mirror.log()[0].fault == "slow"
     assert mirror.max_in_flight == 1
-    assert mirror.requests[0].in_flight == 1
+    assert mirror.log()[0].in_flight == 1

@@ -1,0 +1,357 @@
+"""The Chess.com client against the mirror over loopback: statuses, faults, retries, politeness."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import socket
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from adapters.chesscom import (
+    BadResponseError,
+    BlockedError,
+    ChessComClient,
+    ChessComError,
+    ChessComUnavailableError,
+    PlayerGoneError,
+    PlayerNotFoundError,
+    parse_http_date,
+)
+from adapters.ingest import IngestReport, fetch_player
+from adapters.mirror import Fault, MirrorServer, running_mirror
+from adapters.raw_store import RawStore
+from settings import Settings
+
+USER = "shaunchess123"
+UA = "chess-patterns-tests/1.0 (tests@example.com)"
+TARGET = "2024-10"  # 13 games
+TARGET_PATH = "/player/shaunchess123/games/2024/10"
+
+
+def make_settings(tmp_path: Path, base_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "chesscom_base_url": base_url,
+        "chesscom_user_agent": UA,
+        "data_dir": tmp_path / "data",
+        "chesscom_retry_budget_seconds": 3.0,
+        "chesscom_timeout_seconds": 2.0,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def fast_client(settings: Settings) -> ChessComClient:
+    # Tiny backoff steps so retry tests take tenths of a second, not minutes.
+    return ChessComClient(settings, backoff_base_seconds=0.02, backoff_cap_seconds=0.1)
+
+
+def refresh(settings: Settings, user: str = USER, *, full: bool = False) -> IngestReport:
+    with fast_client(settings) as client:
+        return fetch_player(settings, user, full=full, client=client)
+
+
+def fixture_months(fixtures_dir: Path, user: str = USER) -> dict[str, bytes]:
+    return {
+        f"{p.parent.name}-{p.stem}": p.read_bytes()
+        for p in sorted((fixtures_dir / user).glob("[0-9]*/*.json"))
+    }
+
+
+def stored(settings: Settings, user: str = USER) -> dict[str, bytes]:
+    store = RawStore(settings.raw_dir)
+    return {m: store.read_month(user, m) for m in store.stored_months(user)}
+
+
+def hits(mirror: MirrorServer, path: str) -> list[int]:
+    return [r.status for r in mirror.log() if r.path == "/pub" + path]
+
+
+@pytest.fixture
+def mirror(fixtures_dir: Path) -> Iterator[MirrorServer]:
+    with running_mirror(fixtures_dir) as server:
+        yield server
+
+
+# -- faults the refresh recovers from: same bytes as a clean run -----------------------------
+RECOVERABLE: dict[str, Callable[[], list[Fault]]] = {
+    "429 with Retry-After": lambda: [Fault.http(429, retry_after="1")],
+    "429 without Retry-After": lambda: [Fault.http(429, times=2)],
+    "500 twice": lambda: [Fault.http(500, times=2)],
+    "502 twice": lambda: [Fault.http(502, times=2)],
+    "503 twice": lambda: [Fault.http(503, times=2)],
+    "slow response beyond the read timeout": lambda: [Fault.slow(2.0)],
+    "truncated JSON body": lambda: [Fault.truncated(times=2)],
+    "body shorter than Content-Length": lambda: [Fault.short_body()],
+    "dropped connection twice": lambda: [Fault.dropped(times=2)],
+    "mixed bag": lambda: [Fault.dropped(), Fault.http(503), Fault.truncated(), Fault.http(429)],
+}
+
+
+@pytest.mark.parametrize("name", sorted(RECOVERABLE))
+def test_recoverable_fault_gives_the_same_bytes_as_a_clean_run(
+    fixtures_dir: Path, mirror: MirrorServer, tmp_path: Path, name: str
+) -> None:
+    faults = RECOVERABLE[name]()
+    expected_faults = sum((f.times or 0) for f in faults)
+    mirror.set_faults({TARGET_PATH: faults})
+    settings = make_settings(tmp_path, mirror.base_url, chesscom_timeout_seconds=0.5)
+    report = refresh(settings)
+    assert report.failed == {}
+    assert stored(settings) == fixture_months(fixtures_dir)
+    assert mirror.wait_idle()
+    attempts = [r for r in mirror.log() if r.path == "/pub" + TARGET_PATH]
+    # Every injected fault was met, then exactly one clean answer.
+    assert sum(1 for a in attempts if a.fault) == expected_faults
+    assert [a.status for a in attempts if a.fault is None] == [200]
+
+
+def test_retry_after_is_honoured_before_the_next_attempt(
+    mirror: MirrorServer, tmp_path: Path
+) -> None:
+    mirror.set_faults({TARGET_PATH: [Fault.http(429, retry_after="1")]})
+    settings = make_settings(tmp_path, mirror.base_url)
+    refresh(settings)
+    attempts = [r for r in mirror.log() if r.path == "/pub" + TARGET_PATH]
+    assert [a.status for a in attempts] == [429, 200]
+    # A lower bound the client must respect (the server asked for one second), not a speed test.
+    assert attempts[1].started - attempts[0].started >= 1.0
+
+
+# -- faults that fail one month: clear message, stored months intact -------------------------
+PERMANENT = {
+    "503 forever": (Fault.http(503, times=None), "HTTP 503"),
+    "429 forever": (Fault.http(429, times=None), "HTTP 429"),
+    "Retry-After beyond the budget": (
+        Fault.http(429, retry_after="3600", times=None),
+        "Retry-After 3600",
+    ),
+    "truncated forever": (Fault.truncated(times=None), "not complete JSON"),
+    "dropped forever": (Fault.dropped(times=None), "RemoteProtocolError"),
+    "slow forever": (Fault.slow(0.6, times=None), "Timeout"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PERMANENT))
+def test_permanent_fault_fails_that_month_and_keeps_every_stored_month(
+    fixtures_dir: Path, mirror: MirrorServer, tmp_path: Path, name: str
+) -> None:
+    fault, expected_words = PERMANENT[name]
+    settings = make_settings(
+        tmp_path, mirror.base_url, chesscom_retry_budget_seconds=1.0, chesscom_timeout_seconds=0.4
+    )
+    refresh(settings)  # a clean run stores everything
+    store = RawStore(settings.raw_dir)
+    before_manifest = store.manifest(USER)
+    before_mtimes = {m: store.month_path(USER, m).stat().st_mtime_ns for m in before_manifest}
+    mirror.set_faults({TARGET_PATH: [fault]})
+    report = refresh(settings, full=True)
+    assert list(report.failed) == [TARGET]
+    message = report.failed[TARGET]
+    assert expected_words in message
+    assert USER in message
+    assert TARGET in message
+    assert "\n" not in message
+    assert stored(settings) == fixture_months(fixtures_dir)
+    assert {m: store.month_path(USER, m).stat().st_mtime_ns for m in before_manifest} == (
+        before_mtimes
+    )
+    after = store.manifest(USER)
+    assert after[TARGET].sha256 == before_manifest[TARGET].sha256
+    assert after[TARGET].last_status.startswith("error:")
+    # Every other month was revalidated normally despite the failing one.
+    assert len(report.unchanged) == len(before_manifest) - 1
+    # The failed month is asked again next time even without --full.
+    mirror.set_faults({})
+    mirror.clear_log()
+    again = refresh(settings)
+    assert TARGET in again.unchanged
+    assert store.manifest(USER)[TARGET].last_status == "304"
+
+
+def test_permanent_fault_on_a_new_month_leaves_no_file(
+    mirror: MirrorServer, tmp_path: Path
+) -> None:
+    mirror.set_faults({TARGET_PATH: [Fault.truncated(times=None)]})
+    settings = make_settings(tmp_path, mirror.base_url, chesscom_retry_budget_seconds=0.5)
+    report = refresh(settings)
+    assert list(report.failed) == [TARGET]
+    assert "kept" in report.failed[TARGET]
+    assert not RawStore(settings.raw_dir).month_path(USER, TARGET).exists()
+    assert TARGET not in RawStore(settings.raw_dir).manifest(USER)
+
+
+# -- player-level answers ------------------------------------------------------------------
+@pytest.mark.parametrize("status", [403, 200])
+def test_html_or_403_is_blocked_without_retry(
+    mirror: MirrorServer, tmp_path: Path, status: int
+) -> None:
+    mirror.set_faults({TARGET_PATH: [Fault.blocked_html(status=status, times=None)]})
+    settings = make_settings(tmp_path, mirror.base_url, chesscom_retry_budget_seconds=30)
+    with pytest.raises(BlockedError) as caught:
+        refresh(settings)
+    assert hits(mirror, TARGET_PATH) == [status]  # exactly one request: no retry
+    message = str(caught.value)
+    assert "CHESSCOM_USER_AGENT" in message
+    assert USER in message
+    assert "\n" not in message
+
+
+def test_blocked_archives_request_is_not_retried(mirror: MirrorServer, tmp_path: Path) -> None:
+    path = f"/player/{USER}/games/archives"
+    mirror.set_faults({path: [Fault.blocked_html(times=None)]})
+    settings = make_settings(tmp_path, mirror.base_url)
+    with pytest.raises(BlockedError):
+        refresh(settings)
+    assert len(mirror.log()) == 1
+
+
+def test_unknown_player_is_not_found_and_others_go_on(mirror: MirrorServer, tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, mirror.base_url)
+    with pytest.raises(PlayerNotFoundError, match="'ghost-player'"):
+        refresh(settings, "ghost-player")
+    assert refresh(settings, "wizardchiken").fetched == ["2023-01"]
+
+
+def test_gone_player_is_not_asked_again(mirror: MirrorServer, tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, mirror.base_url)
+    refresh(settings, "wizardchiken")
+    mirror.gone.add("wizardchiken")
+    with pytest.raises(PlayerGoneError, match="410"):
+        refresh(settings, "wizardchiken")
+    mirror.clear_log()
+    with pytest.raises(PlayerGoneError, match="not asking"):
+        refresh(settings, "wizardchiken")
+    assert mirror.log() == []  # stop asking
+    assert stored(settings, "wizardchiken")  # stored archives are kept
+    mirror.gone.clear()
+    assert refresh(settings, "wizardchiken", full=True).unchanged == ["2023-01"]
+    assert RawStore(settings.raw_dir).player_info("wizardchiken").gone_at is None
+
+
+def test_redirect_is_followed_once_and_the_canonical_name_remembered(
+    fixtures_dir: Path, mirror: MirrorServer, tmp_path: Path
+) -> None:
+    mirror.aliases["oldcaruana"] = "fabianocaruana"
+    settings = make_settings(tmp_path, mirror.base_url)
+    report = refresh(settings, "OldCaruana")
+    assert report.canonical_username == "fabianocaruana"
+    assert stored(settings, "oldcaruana") == fixture_months(fixtures_dir, "fabianocaruana")
+    assert [r.status for r in mirror.log()][:2] == [301, 200]
+    mirror.clear_log()
+    refresh(settings, "oldcaruana", full=True)
+    # The next refresh goes straight to the canonical name.
+    assert all("/player/fabianocaruana/" in r.path for r in mirror.log())
+    assert RawStore(settings.raw_dir).player_info("oldcaruana").canonical_username == (
+        "fabianocaruana"
+    )
+
+
+def test_redirect_loop_is_an_error(mirror: MirrorServer, tmp_path: Path) -> None:
+    mirror.aliases["a-loop"] = "b-loop"
+    mirror.aliases["b-loop"] = "a-loop"
+    settings = make_settings(tmp_path, mirror.base_url)
+    with pytest.raises(ChessComError, match="more than once"):
+        refresh(settings, "a-loop")
+
+
+def test_archives_unavailable_is_a_player_level_error(mirror: MirrorServer, tmp_path: Path) -> None:
+    mirror.set_faults({f"/player/{USER}/games/archives": [Fault.http(503, times=None)]})
+    settings = make_settings(tmp_path, mirror.base_url, chesscom_retry_budget_seconds=0.5)
+    with pytest.raises(ChessComUnavailableError, match="HTTP 503"):
+        refresh(settings)
+    assert stored(settings) == {}
+
+
+def test_bad_archives_body_is_a_player_level_error(mirror: MirrorServer, tmp_path: Path) -> None:
+    mirror.set_faults({f"/player/{USER}/games/archives": [Fault.truncated(times=None)]})
+    settings = make_settings(tmp_path, mirror.base_url, chesscom_retry_budget_seconds=0.5)
+    with pytest.raises(BadResponseError, match="not complete JSON"):
+        refresh(settings)
+
+
+def test_unreachable_host_fails_fast_with_one_line(tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a port with nothing listening
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = make_settings(
+        tmp_path, f"http://127.0.0.1:{port}/pub", chesscom_retry_budget_seconds=600
+    )
+    with ChessComClient(settings) as client, pytest.raises(ChessComUnavailableError) as caught:
+        fetch_player(settings, USER, client=client)
+    message = str(caught.value)
+    assert "unreachable" in message
+    assert "CHESSCOM_BASE_URL" in message
+    assert "\n" not in message
+    assert "shaunchess123" in message
+
+
+def test_every_request_sends_the_configured_user_agent_and_accepts_gzip(
+    mirror: MirrorServer, tmp_path: Path
+) -> None:
+    settings = make_settings(tmp_path, mirror.base_url)
+    refresh(settings, "magnuscarlsen")
+    assert len(mirror.log()) == 3
+    assert {r.user_agent for r in mirror.log()} == {UA}
+    assert all("gzip" in (r.accept_encoding or "") for r in mirror.log())
+
+
+def test_conditional_request_sends_both_validators(mirror: MirrorServer, tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, mirror.base_url)
+    refresh(settings, "wizardchiken")
+    record = RawStore(settings.raw_dir).manifest("wizardchiken")["2023-01"]
+    mirror.clear_log()
+    refresh(settings, "wizardchiken", full=True)
+    month = mirror.log()[-1]
+    assert month.if_none_match == record.etag
+    sent = parse_http_date(month.if_modified_since)
+    assert sent == parse_http_date(record.last_modified)
+    assert month.status == 304
+
+
+def test_usernames_are_lowercased_and_validated_before_any_request(
+    mirror: MirrorServer, tmp_path: Path
+) -> None:
+    settings = make_settings(tmp_path, mirror.base_url)
+    with ChessComClient(settings) as client:
+        assert client.archives("WizardChiken").months == ["2023-01"]
+        with pytest.raises(ValueError, match=r"not a Chess\.com username"):
+            client.archives("../../etc/passwd")
+    assert [r.path for r in mirror.log()] == ["/pub/player/wizardchiken/games/archives"]
+
+
+def test_min_interval_spaces_requests(mirror: MirrorServer, tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, mirror.base_url, chesscom_min_interval_seconds=0.2)
+    refresh(settings, "magnuscarlsen")
+    starts = [r.started for r in mirror.log()]
+    # A guaranteed minimum gap (sleep never returns early), not a speed measurement.
+    assert all(b - a >= 0.2 for a, b in itertools.pairwise(starts))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Thursday, 17-Oct-2024 22:34:57 GMT+0000", datetime(2024, 10, 17, 22, 34, 57, tzinfo=UTC)),
+        ("Thu, 17 Oct 2024 22:34:57 GMT", datetime(2024, 10, 17, 22, 34, 57, tzinfo=UTC)),
+        ("Thursday, 17-Oct-24 22:34:57 GMT", datetime(2024, 10, 17, 22, 34, 57, tzinfo=UTC)),
+        ("Thu Oct 17 22:34:57 2024", datetime(2024, 10, 17, 22, 34, 57, tzinfo=UTC)),
+        ("Friday, 18-Oct-2024 00:34:57 GMT+0200", datetime(2024, 10, 17, 22, 34, 57, tzinfo=UTC)),
+        ("yesterday", None),
+        ("", None),
+    ],
+)
+def test_http_dates_in_chesscom_and_standard_forms(text: str, expected: datetime | None) -> None:
+    assert parse_http_date(text) == expected
+
+
+def test_empty_month_is_a_valid_month(
+    fixtures_dir: Path, mirror: MirrorServer, tmp_path: Path
+) -> None:
+    settings = make_settings(tmp_path, mirror.base_url)
+    refresh(settings)
+    empty = RawStore(settings.raw_dir).manifest(USER)["2023-10"]
+    assert empty.game_count == 0
+    assert json.loads((fixtures_dir / USER / "2023" / "10.json").read_bytes()) == {"games": []}

@@ -1,0 +1,233 @@
+"""`import`: monthly JSON bodies and PGN exports (API, website, joined) into the raw store, once."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from adapters.ingest import (
+    ImportFormatError,
+    canonical_game_url,
+    fetch_player,
+    import_files,
+    pgn_end_time,
+    split_pgn,
+)
+from adapters.mirror import running_mirror
+from adapters.raw_store import RawStore
+from settings import Settings
+
+
+def make_settings(tmp_path: Path, base_url: str = "http://127.0.0.1:9/pub") -> Settings:
+    values: dict[str, object] = {
+        "chesscom_base_url": base_url,
+        "chesscom_user_agent": "chess-patterns-tests/1.0 (tests@example.com)",
+        "data_dir": tmp_path / "data",
+        "chesscom_retry_budget_seconds": 2.0,
+    }
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def stored_games(settings: Settings, user: str) -> dict[str, list[dict[str, object]]]:
+    store = RawStore(settings.raw_dir)
+    return {m: json.loads(store.read_month(user, m))["games"] for m in store.stored_months(user)}
+
+
+def test_biskupstunga_95_files_import_in_full_and_again_adds_nothing(
+    fixtures_dir: Path, tmp_path: Path
+) -> None:
+    files = sorted((fixtures_dir / "biskupstunga" / "pgn").glob("*.pgn"))
+    assert len(files) == 95
+    # Count independently: one game per `[Event ` line, one month per file name.
+    per_month = {
+        f.stem.removeprefix("api_pgn_"): len(re.findall(r"^\[Event ", f.read_text(), re.M))
+        for f in files
+    }
+    assert sum(per_month.values()) == 18_216
+    settings = make_settings(tmp_path)
+    report = import_files(settings, "biskupstunga", files)
+    assert (report.games_added, report.games_already_present) == (18_216, 0)
+    assert report.months_written == sorted(per_month)
+    games = stored_games(settings, "biskupstunga")
+    assert {m: len(g) for m, g in games.items()} == per_month
+    manifest = RawStore(settings.raw_dir).manifest("biskupstunga")
+    assert sum(r.game_count for r in manifest.values()) == 18_216
+    assert {r.source for r in manifest.values()} == {"import"}
+    for month, month_games in games.items():
+        end_times = [int(str(g["end_time"])) for g in month_games]
+        assert end_times == sorted(end_times)
+        assert {datetime.fromtimestamp(t, UTC).strftime("%Y-%m") for t in end_times} == {month}
+        for game in month_games:
+            assert list(game) == ["url", "pgn", "end_time", "uuid"]
+    mtimes = {
+        m: RawStore(settings.raw_dir).month_path("biskupstunga", m).stat().st_mtime_ns
+        for m in games
+    }
+    again = import_files(settings, "biskupstunga", files)
+    assert (again.games_added, again.games_already_present) == (0, 18_216)
+    assert again.months_written == []
+    assert {
+        m: RawStore(settings.raw_dir).month_path("biskupstunga", m).stat().st_mtime_ns
+        for m in games
+    } == mtimes
+
+
+def test_imported_api_pgn_equals_the_json_games(fixtures_dir: Path, tmp_path: Path) -> None:
+    # The same 17 games exist as the /pgn export and as the JSON monthly body.
+    settings = make_settings(tmp_path)
+    pgn_file = fixtures_dir / "fabianocaruana" / "pgn" / "ChessCom_fabianocaruana_202005.pgn"
+    report = import_files(settings, "fabianocaruana", [pgn_file])
+    assert report.games_added == 17
+    expected = json.loads((fixtures_dir / "fabianocaruana" / "2020" / "05.json").read_bytes())
+    got = stored_games(settings, "fabianocaruana")["2020-05"]
+    assert [(g["url"], g["pgn"], g["end_time"]) for g in got] == [
+        (g["url"], g["pgn"], g["end_time"]) for g in expected["games"]
+    ]
+    assert [g["uuid"] for g in got] == [
+        str(uuid.uuid5(uuid.NAMESPACE_URL, g["url"])) for g in expected["games"]
+    ]
+    # The JSON body of the same month adds nothing: the games are keyed by their URL.
+    json_report = import_files(
+        settings, "fabianocaruana", [fixtures_dir / "fabianocaruana" / "2020" / "05.json"]
+    )
+    assert (json_report.games_added, json_report.games_already_present) == (0, 17)
+
+
+def test_a_month_fetched_from_the_api_replaces_the_imported_file(
+    fixtures_dir: Path, tmp_path: Path
+) -> None:
+    pgn_file = fixtures_dir / "fabianocaruana" / "pgn" / "ChessCom_fabianocaruana_202005.pgn"
+    api_bytes = (fixtures_dir / "fabianocaruana" / "2020" / "05.json").read_bytes()
+    with running_mirror(fixtures_dir) as mirror:
+        settings = make_settings(tmp_path, mirror.base_url)
+        import_files(settings, "fabianocaruana", [pgn_file])
+        assert RawStore(settings.raw_dir).read_month("fabianocaruana", "2020-05") != api_bytes
+        report = fetch_player(settings, "fabianocaruana")
+        # The imported month was asked for without validators and its API bytes won.
+        assert all(not r.conditional for r in mirror.log())
+    assert report.fetched == ["2020-05"]
+    assert RawStore(settings.raw_dir).read_month("fabianocaruana", "2020-05") == api_bytes
+    assert RawStore(settings.raw_dir).manifest("fabianocaruana")["2020-05"].source == "api"
+
+
+def test_json_import_into_an_api_month_merges_and_dedupes(
+    fixtures_dir: Path, tmp_path: Path
+) -> None:
+    settings = make_settings(tmp_path)
+    month_file = fixtures_dir / "magnuscarlsen" / "2024" / "01.json"
+    expected = json.loads(month_file.read_bytes())["games"]
+    first = import_files(settings, "magnuscarlsen", [month_file, month_file])
+    assert (first.games_added, first.games_already_present) == (len(expected), len(expected))
+    got = stored_games(settings, "magnuscarlsen")["2024-01"]
+    assert got == expected  # game objects kept exactly, same order (already by end_time)
+
+
+def test_website_export_uses_local_zone_for_the_utc_month(
+    fixtures_dir: Path, tmp_path: Path
+) -> None:
+    path = fixtures_dir / "apuzanov" / "pgn" / "website_download_2018-08-15_to_2018-12-31.pgn"
+    text = path.read_text()
+    settings = make_settings(tmp_path)
+    report = import_files(settings, "apuzanov", [path])
+    assert report.games_added == len(re.findall(r"^\[Event ", text, re.M)) == 1170
+    games = [g for month in stored_games(settings, "apuzanov").values() for g in month]
+    first = next(g for g in games if '[EndTime "12:34:39 PDT"]' in str(g["pgn"]))
+    # 2018-08-15 12:34:39 PDT (UTC-7) = 19:34:39 UTC, worked out by hand.
+    assert first["end_time"] == int(datetime(2018, 8, 15, 19, 34, 39, tzinfo=UTC).timestamp())
+    assert first["url"] == ""
+    assert str(first["pgn"]).startswith(
+        '[Event "Live Chess"]\n[Site "Chess.com"]\n[Date "2018.08.15"]'
+    )
+    # Website games carry no Link: identity is the content hash, and re-import adds nothing.
+    assert import_files(settings, "apuzanov", [path]).games_added == 0
+
+
+def test_games_joined_without_blank_lines_keep_their_headers(
+    fixtures_dir: Path, tmp_path: Path
+) -> None:
+    path = fixtures_dir / "magnuscarlsen" / "pgn" / "games_2014-12-14_to_2018-03-07.pgn"
+    texts = split_pgn(path.read_text())
+    assert len(texts) == 334
+    assert all(t.startswith('[Event "') and "[Link " in t for t in texts)
+    settings = make_settings(tmp_path)
+    report = import_files(settings, "MagnusCarlsen", [path])
+    assert report.games_added == 334
+    games = [g for month in stored_games(settings, "magnuscarlsen").values() for g in month]
+    # The old Link form normalises to the current one.
+    assert "https://www.chess.com/game/live/998800720" in {g["url"] for g in games}
+
+
+def test_other_export_shapes_import(fixtures_dir: Path, tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    cases = {"bmar": 50, "endlesstrax": 1, "hikaru": 43, "falc0nfeast": 1078}
+    for user, count in cases.items():
+        files = sorted((fixtures_dir / user / "pgn").glob("*.pgn"))
+        assert import_files(settings, user, files).games_added == count
+
+
+@pytest.mark.parametrize(
+    ("link", "url"),
+    [
+        ("https://www.chess.com/live/game/998800720", "https://www.chess.com/game/live/998800720"),
+        (
+            "https://www.chess.com/game/live/4814018950",
+            "https://www.chess.com/game/live/4814018950",
+        ),
+        (
+            "https://www.chess.com/game/daily/663424977",
+            "https://www.chess.com/game/daily/663424977",
+        ),
+        ("https://www.chess.com/daily/game/12", "https://www.chess.com/game/daily/12"),
+        ("https://lichess.org/abcdef", ""),
+        (None, ""),
+    ],
+)
+def test_canonical_game_url(link: str | None, url: str) -> None:
+    assert canonical_game_url(link) == url
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"Date": "2021.01.21", "EndTime": "13:13:28 PST"}, datetime(2021, 1, 21, 21, 13, 28)),
+        ({"Date": "2018.09.18", "EndTime": "5:34:13 PDT"}, datetime(2018, 9, 18, 12, 34, 13)),
+        ({"Date": "2023.04.22", "EndTime": "20:34:57 GMT+0000"}, datetime(2023, 4, 22, 20, 34, 57)),
+        ({"Date": "2018.12.31", "EndTime": "22:00:00 PST"}, datetime(2019, 1, 1, 6, 0, 0)),
+        (
+            {"Date": "2020.05.01", "UTCDate": "2020.05.01", "EndDate": "2020.05.02",
+             "EndTime": "00:10:00"},
+            datetime(2020, 5, 2, 0, 10, 0),
+        ),
+    ],
+)  # fmt: skip
+def test_end_time_from_headers(headers: dict[str, str], expected: datetime) -> None:
+    assert pgn_end_time(headers) == int(expected.replace(tzinfo=UTC).timestamp())
+
+
+def test_unknown_zone_is_a_clear_error_and_writes_nothing(tmp_path: Path) -> None:
+    pgn = tmp_path / "x.pgn"
+    pgn.write_text(
+        '[Event "Live Chess"]\n[Site "Chess.com"]\n[Date "2021.01.21"]\n[White "me"]\n'
+        '[Black "you"]\n[Result "1-0"]\n[EndTime "13:13:28 IST"]\n\n1. e4 1-0\n'
+    )
+    settings = make_settings(tmp_path)
+    with pytest.raises(ImportFormatError, match="IST"):
+        import_files(settings, "me", [pgn])
+    assert RawStore(settings.raw_dir).stored_months("me") == []
+
+
+def test_wrong_player_or_not_chess_is_refused(fixtures_dir: Path, tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    hikaru = fixtures_dir / "hikaru" / "pgn" / "api_pgn_2025-07-01.pgn"
+    with pytest.raises(ImportFormatError, match="'magnuscarlsen'"):
+        import_files(settings, "magnuscarlsen", [hikaru])
+    bad = tmp_path / "notes.txt"
+    bad.write_text("hello\n")
+    with pytest.raises(ImportFormatError, match="PGN"):
+        import_files(settings, "hikaru", [hikaru, bad])
+    assert RawStore(settings.raw_dir).stored_months("hikaru") == []
