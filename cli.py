@@ -112,7 +112,10 @@ def import_(
     files: Annotated[
         list[Path],
         typer.Argument(
-            help="Monthly JSON bodies or PGN exports.", exists=True, dir_okay=False, metavar="FILE..."
+            help="Monthly JSON bodies or PGN exports.",
+            exists=True,
+            dir_okay=False,
+            metavar="FILE...",
         ),
     ],
 ) -> None:
@@ -149,7 +152,14 @@ def serve(
 
     from api.app import create_app
 
-    uvicorn.run(create_app(_settings()), host=host, port=port, access_log=False)
+    settings = _settings()
+    if settings.resolved_database_url.startswith("sqlite"):
+        # The embedded database may not exist before the first refresh: create its tables so a
+        # player not yet published answers 404, not 503. PostgreSQL is migrated by `db upgrade`.
+        from adapters.publish import upgrade_schema
+
+        upgrade_schema(settings.resolved_database_url)
+    uvicorn.run(create_app(settings), host=host, port=port, access_log=False)
 
 
 @app.command()

@@ -1,4 +1,4 @@
-"""The one settings object: read from the environment (or `.env`) at the entry points, then passed down."""
+"""The one settings object, read from the environment (or `.env`) at the entry points."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 VERSION = "0.1.0"
 DEFAULT_USER_AGENT = (
-    f"chess-patterns/{VERSION} (+https://github.com/chess-patterns; contact: set CHESSCOM_USER_AGENT)"
+    f"chess-patterns/{VERSION} (Chess Pattern Analyzer; operator: set CHESSCOM_USER_AGENT)"
 )
 
 
@@ -25,7 +25,7 @@ class Settings(BaseSettings):
     )
     chesscom_user_agent: str = Field(
         DEFAULT_USER_AGENT,
-        description="Sent on every request; Chess.com blocks anonymous clients. Put a contact in it.",
+        description="Sent on every request; Chess.com blocks anonymous clients: add a contact.",
     )
     chesscom_min_interval_seconds: float = Field(
         0.0, ge=0, description="Minimum pause between two requests to Chess.com."
@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     chesscom_retry_budget_seconds: float = Field(
         120.0,
         ge=0,
-        description="Total time one request may spend retrying 429/5xx/network faults before giving up.",
+        description="Total time one request may spend retrying 429, 5xx and network faults.",
     )
     revalidate_after_days: int = Field(
         30,
@@ -55,9 +55,9 @@ class Settings(BaseSettings):
     )
     player_timezones: dict[str, str] = Field(
         default_factory=dict,
-        description='Time zone per player for time_of_day, as JSON: {"hikaru": "America/New_York"}.',
+        description='Time zone per player for time_of_day, as JSON: {"hikaru": "Europe/Oslo"}.',
     )
-    default_timezone: str = Field("UTC", description="Time zone of players not in PLAYER_TIMEZONES.")
+    default_timezone: str = Field("UTC", description="Time zone of players not listed.")
     parse_workers: int = Field(
         default_factory=lambda: max(1, min(2, os.cpu_count() or 1)),
         ge=1,

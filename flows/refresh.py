@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
-from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.futures import PrefectFuture
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from flows import stages
 from settings import Settings
@@ -21,7 +24,11 @@ def refresh_player_task(
 
 @flow(
     name="refresh-players",
-    task_runner=ThreadPoolTaskRunner(max_workers=stages.MAX_PLAYERS_IN_PARALLEL),
+    # Prefect's flow decorator types its runner parameter invariantly; the thread pool is one.
+    task_runner=cast(
+        "TaskRunner[PrefectFuture[Any]]",
+        ThreadPoolTaskRunner(max_workers=stages.MAX_PLAYERS_IN_PARALLEL),
+    ),
 )
 def refresh_flow(
     usernames: list[str], full: bool = False, offline: bool = False

@@ -1,4 +1,4 @@
-"""End to end: the mirror serves the real fixtures, `chess-patterns refresh` publishes, the API reads."""
+"""End to end: the mirror serves real fixtures, `refresh` publishes them, the API reads them."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from adapters.mirror import MirrorServer, running_mirror
+from adapters.publish import upgrade_schema
 from api.app import create_app
 from settings import Settings
 
@@ -137,6 +138,8 @@ def test_unknown_player_fails_in_one_line_and_publishes_nothing(
     assert "nosuchplayer404" in lines[0]
     assert "Traceback" not in result.stderr
 
+    assert not (tmp_path / "published.sqlite").exists()
+    upgrade_schema(database_url)  # as `chess-patterns serve` does for the embedded database
     client = TestClient(create_app(Settings(database_url=database_url, data_dir=tmp_path)))
     response = client.get("/v1/players/nosuchplayer404")
     assert response.status_code == 404
