@@ -55,7 +55,9 @@ _RESULTS_RULES = (
     "pre-game ratings are known, residual the mean of score - expectation over those same games "
     "(positive: better than the ratings predict). Unrated games count in the results because "
     "players expect them there; Chess.com reports ratings for them too, so they also enter the "
-    "expectation; a game without a rating is left out of expected_score and residual only."
+    "expectation; a game without a rating is left out of expected_score and residual only. "
+    "Ratings below 100 (Chess.com's floor; some bots are listed at 1) are placeholders and "
+    "count as unknown."
 )
 _MOVE_BASED = (
     "Move-based: games with a parse_error or without moves are excluded because there is "

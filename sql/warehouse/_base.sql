@@ -33,7 +33,14 @@ create or replace macro label(is_rolled_up, value) as
 
 create or replace table pg as
 with source as (
-    select * from games
+    -- chess.com ratings start at 100: a lower number (bots listed at 1) is a placeholder, so it
+    -- is treated as unknown rather than fed to the elo expectation
+    select
+        * replace (
+            case when rating >= 100 then rating end as rating,
+            case when opponent_rating >= 100 then opponent_rating end as opponent_rating
+        )
+    from games
 ),
 
 based as (

@@ -110,3 +110,29 @@ def test_no_games_gives_empty_tables() -> None:
     out = compute_summaries_from_frames(games_frame([]), empty_moves(), "alice")
     assert out["results"].height == 0
     assert out["results"].columns[:3] == ["username", "time_class", "color"]
+
+
+def test_placeholder_bot_rating_counts_as_unknown() -> None:
+    games = games_frame(
+        [
+            game(0, result="win", rating=1500, opponent_rating=1300),
+            # an unrated daily game against a bot Chess.com lists at rating 1
+            game(
+                1,
+                result="loss",
+                rating=1500,
+                opponent_rating=1,
+                rated=False,
+                time_class="daily",
+                opponent="Duolingo-duolingo-2",
+            ),
+        ]
+    )
+    out = compute_summaries_from_frames(games, empty_moves(), "alice")
+    row = _row(out["results"], "all", "all")
+    assert (row["games"], row["losses"], row["games_with_ratings"]) == (2, 1, 1)
+    assert row["expected_score"] == pytest.approx(_e(1500, 1300))
+    assert row["residual"] == pytest.approx(1 - _e(1500, 1300))
+    assert row["mean_opponent_rating"] == pytest.approx(1300)
+    strength = out["opponent_strength"]
+    assert strength.filter(strength["scheme"] == "coarse")["games"].max() == 1
