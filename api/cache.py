@@ -61,6 +61,18 @@ class TTLCache(Generic[K, V]):
             return None
         return hit[1]
 
+    def lookup(self, key: K, stale_for: float) -> tuple[V | None, bool]:
+        """(value, expired): an expired value is still returned for `stale_for` seconds."""
+        hit = self._lru.get(key)
+        if hit is None:
+            return None, False
+        now = time.monotonic()
+        if hit[0] >= now:
+            return hit[1], False
+        if hit[0] + stale_for >= now:
+            return hit[1], True
+        return None, False
+
     def put(self, key: K, value: V) -> None:
         self._lru.put(key, (time.monotonic() + self.ttl, value))
 

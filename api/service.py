@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -16,9 +18,14 @@ from api.cache import LRU, RedisCache, TTLCache
 from api.problems import ProblemError
 from api.store import Profile, Rows, Store
 
+log = logging.getLogger(__name__)
+
 # How long a player's snapshot pointer is trusted before the database is asked again: a publish
 # shows up within this time, and a hot summary costs one pointer read per interval, not per hit.
 SNAPSHOT_CHECK_SECONDS = 1.0
+# A pointer past its time is still used for this long while one background read refreshes it,
+# so that a hot player never waits for the database (stale-while-revalidate).
+SNAPSHOT_STALE_SECONDS = 10.0
 # Definitions change only with `db upgrade`; re-read them at most this often.
 DEFINITIONS_CHECK_SECONDS = 30.0
 SAMPLE_SIZE_COLUMNS = ("games", "n")
@@ -124,6 +131,32 @@ class Service:
         self.rows: LRU[tuple[str, str], Rows] = LRU(cache_entries // 4 if cache_entries else 0)
         self._definitions: dict[str, SummaryDefinition] = {}
         self._definitions_at = -math.inf
+        self._refreshing: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def _pointer(self, username: str) -> Profile | None:
+        """The cached pointer; an expired one is returned once more while it is refreshed."""
+        profile, expired = self.pointers.lookup(username, SNAPSHOT_STALE_SECONDS)
+        if expired and username not in self._refreshing:
+            self._refreshing.add(username)
+            task = asyncio.get_running_loop().create_task(self._refresh(username))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return profile
+
+    async def _refresh(self, username: str) -> None:
+        try:
+            profile = await self.store.player(username)
+        except Exception as error:  # the next request will read (and report) it itself
+            log.info("refreshing the snapshot pointer of %s failed: %s", username, error)
+            self.pointers.pop(username)
+        else:
+            if profile is None:
+                self.pointers.pop(username)
+            else:
+                self.pointers.put(username, profile)
+        finally:
+            self._refreshing.discard(username)
 
     @staticmethod
     def _not_published(username: str) -> ProblemError:
@@ -134,7 +167,7 @@ class Service:
         )
 
     async def profile(self, username: str) -> Profile:
-        cached = self.pointers.get(username)
+        cached = self._pointer(username)
         if cached is not None:
             return cached
         profile = await self.store.player(username)
@@ -236,7 +269,7 @@ class Service:
     ) -> tuple[Answer, bool]:
         """The answer, and whether the client's ETag is still current (then: 304)."""
         query = filters.key()
-        profile = self.pointers.get(username)
+        profile = self._pointer(username)
         rows: Rows | None = None
         if profile is None:
             definition = await self.definition(name)

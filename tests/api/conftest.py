@@ -18,9 +18,7 @@ MakeClient = Callable[..., TestClient]
 
 
 def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settings:
-    return Settings(  # type: ignore[call-arg]
-        _env_file=None, data_dir=tmp_path, database_url=database_url, **overrides
-    )
+    return Settings(_env_file=None, data_dir=tmp_path, database_url=database_url, **overrides)
 
 
 @pytest.fixture

@@ -164,3 +164,28 @@ def test_redis_going_away_mid_test(
     ready = client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json() == {"status": "ready", "database": "ok", "redis": "down"}
+
+
+def test_an_expired_pointer_is_served_once_more_then_refreshed(
+    published: str, make_client: MakeClient
+) -> None:
+    """Stale-while-revalidate: after the pointer's time, the next answer is still the cached
+    snapshot (no wait for the database) while one background read moves it to the new one."""
+    client = make_client(published, snapshot_ttl_seconds=0.2)
+    old = client.get(SUMMARY).json()["snapshot_id"]
+    publish_player(
+        published,
+        "alice",
+        {"results": results_frame("alice", {("all", "all"): (0, 0, 1)})},
+        games_frame("alice", [("blitz", "white", "loss")]),
+    )
+    time.sleep(0.3)
+    assert client.get(SUMMARY).json()["snapshot_id"] == old
+    seen = []
+    for _ in range(100):
+        seen.append(client.get(SUMMARY).json()["snapshot_id"])
+        if seen[-1] != old:
+            break
+        time.sleep(0.02)
+    assert seen[-1] != old
+    assert client.get("/v1/players/alice").json()["snapshot_id"] == seen[-1]
