@@ -14,8 +14,10 @@ import polars as pl
 from transforms import games as g
 from transforms.divider import phase_boundaries, phase_expr
 from transforms.pgn import (
+    PLY_FIELDS,
     GameMoves,
     GameParseError,
+    Ply,
     make_board,
     parse_headers,
     replay_movetext,
@@ -72,7 +74,7 @@ def parse_month(username: str, month: str, body: bytes) -> ParsedMonth:
     for index, game in enumerate(document["games"]):
         row, moves = _parse_game(owner, month, index, game)
         rows.append(row)
-        if moves is not None and moves.san:
+        if moves is not None and moves.plies:
             replays.append((row, moves))
     games = _dedupe(pl.DataFrame(rows, schema=GAMES_SCHEMA, orient="row") if rows else None)
     return ParsedMonth(
@@ -236,7 +238,7 @@ def _game_row(
         moves = replay_tcn(game["tcn"], board)
     else:
         raise GameParseError("game has neither a pgn nor a tcn move list")
-    row["plies"] = len(moves.san)
+    row["plies"] = len(moves.plies)
     return row, moves
 
 
@@ -257,6 +259,23 @@ def _duration(start: datetime | None, end: datetime | None) -> int | None:
     return seconds if 0 <= seconds < 2**31 else None
 
 
+_PLY_SCHEMA = {
+    "san": pl.Utf8,
+    "from_sq": pl.Int8,
+    "to_sq": pl.Int8,
+    "piece": pl.Int8,
+    "captured": pl.Int8,
+    "promotion": pl.Int8,
+    "drop": pl.Int8,
+    "castling": pl.Int8,
+    "white": pl.Boolean,
+    "move_number": pl.Int32,
+    "material": pl.Int32,
+    "white_bb": pl.UInt64,
+    "black_bb": pl.UInt64,
+    "pieces_bb": pl.UInt64,
+}
+assert tuple(_PLY_SCHEMA) == PLY_FIELDS
 _PIECE_LETTERS = {1: "p", 2: "n", 3: "b", 4: "r", 5: "q", 6: "k"}
 _SQUARES = pl.Series("squares", chess.SQUARE_NAMES, pl.Utf8)
 # Same syntax as transforms.pgn.parse_clock: H:MM:SS(.s), hours may exceed 9 for daily games.
@@ -295,30 +314,11 @@ def _moves_frame(
     if not replays:
         return empty_frame(MOVES_SCHEMA)
     kept = set(games["game_id"].to_list())
-    names = (
-        "game_key",
-        "ply",
-        "move_number",
-        "white",
-        "san",
-        "from_sq",
-        "to_sq",
-        "piece",
-        "captured",
-        "promotion",
-        "drop",
-        "castling",
-        "comment",
-        "material",
-    )
-    columns: dict[str, list[Any]] = {name: [] for name in names}
-    positions: dict[str, list[int]] = {
-        "game_key": [],
-        "index": [],
-        "white_bb": [],
-        "black_bb": [],
-        "pieces_bb": [],
-    }
+    plies: list[Ply] = []
+    comments: list[str | None] = []
+    ply_keys: list[int] = []
+    ply_numbers: list[int] = []
+    starts: list[tuple[int, int, int]] = []
     game_keys: list[int] = []
     game_ids: list[str] = []
     owner_white: list[bool] = []
@@ -334,26 +334,12 @@ def _moves_frame(
         owner_white.append(row["color"] == "white")
         bases.append(row["base_seconds"])
         incs.append(row["increment_seconds"])
-        n = len(moves.san)
-        columns["game_key"].extend([key] * n)
-        columns["ply"].extend(range(1, n + 1))
-        columns["move_number"].extend(moves.move_number)
-        columns["white"].extend(moves.white)
-        columns["san"].extend(moves.san)
-        columns["from_sq"].extend(moves.from_sq)
-        columns["to_sq"].extend(moves.to_sq)
-        columns["piece"].extend(moves.piece)
-        columns["captured"].extend(moves.captured)
-        columns["promotion"].extend(moves.promotion)
-        columns["drop"].extend(moves.drop)
-        columns["castling"].extend(moves.castling)
-        columns["comment"].extend(moves.comment)
-        columns["material"].extend(moves.material)
-        positions["game_key"].extend([key] * (n + 1))
-        positions["index"].extend(range(n + 1))
-        positions["white_bb"].extend(moves.white_bb)
-        positions["black_bb"].extend(moves.black_bb)
-        positions["pieces_bb"].extend(moves.pieces_bb)
+        starts.append(moves.start)
+        n = len(moves.plies)
+        plies.extend(moves.plies)
+        comments.extend(moves.comment)
+        ply_keys.extend([key] * n)
+        ply_numbers.extend(range(1, n + 1))
     per_game = pl.DataFrame(
         {
             "game_key": game_keys,
@@ -370,37 +356,24 @@ def _moves_frame(
             "inc": pl.Int32,
         },
     )
-    frame = pl.DataFrame(
-        columns,
-        schema={
-            "game_key": pl.Int64,
-            "ply": pl.Int32,
-            "move_number": pl.Int32,
-            "white": pl.Boolean,
-            "san": pl.Utf8,
-            "from_sq": pl.Int8,
-            "to_sq": pl.Int8,
-            "piece": pl.Int8,
-            "captured": pl.Int8,
-            "promotion": pl.Int8,
-            "drop": pl.Int8,
-            "castling": pl.Int8,
-            "comment": pl.Utf8,
-            "material": pl.Int32,
-        },
+    frame = pl.DataFrame(plies, schema=_PLY_SCHEMA, orient="row").with_columns(
+        game_key=pl.Series(ply_keys, dtype=pl.Int64),
+        ply=pl.Series(ply_numbers, dtype=pl.Int32),
+        comment=pl.Series(comments, dtype=pl.Utf8),
     )
-    bounds = phase_boundaries(
-        pl.DataFrame(
-            positions,
-            schema={
-                "game_key": pl.Int64,
-                "index": pl.Int32,
-                "white_bb": pl.UInt64,
-                "black_bb": pl.UInt64,
-                "pieces_bb": pl.UInt64,
-            },
-        )
+    start_frame = pl.DataFrame(
+        starts,
+        schema={"white_bb": pl.UInt64, "black_bb": pl.UInt64, "pieces_bb": pl.UInt64},
+        orient="row",
+    ).with_columns(game_key=pl.Series(game_keys, dtype=pl.Int64), index=pl.lit(0, pl.Int32))
+    bitboards = ["game_key", "index", "white_bb", "black_bb", "pieces_bb"]
+    positions = pl.concat(
+        [
+            start_frame.select(bitboards),
+            frame.select("game_key", pl.col("ply").alias("index"), *bitboards[2:]),
+        ]
     )
+    bounds = phase_boundaries(positions)
     frame = (
         frame.join(per_game, on="game_key", how="left")
         .join(bounds, on="game_key", how="left")

@@ -72,34 +72,46 @@ class GameParseError(ValueError):
     """One game cannot be replayed; the message becomes the game's `parse_error`."""
 
 
+# One ply: SAN, from, to, piece, captured, promotion, drop (piece types, 0 = none), castling
+# (0 none, 1 kingside, 2 queenside), mover is White, move number, White-minus-Black material
+# after the ply, and the White / Black / non-king-non-pawn bitboards after it (for the Divider).
+Ply = tuple[str, int, int, int, int, int, int, int, bool, int, int, int, int, int]
+PLY_FIELDS = (
+    "san",
+    "from_sq",
+    "to_sq",
+    "piece",
+    "captured",
+    "promotion",
+    "drop",
+    "castling",
+    "white",
+    "move_number",
+    "material",
+    "white_bb",
+    "black_bb",
+    "pieces_bb",
+)
+
+
 @dataclass(slots=True)
 class GameMoves:
-    """Per-ply columns of one replayed game (lists aligned by ply), plus the final position.
+    """The plies of one replayed game, their clock comments, and the start and final positions.
 
     Squares stay ints and clock comments stay text: UCI strings and clock seconds are built for
     a whole month at once in Polars, which is cheaper than per ply in Python.
     """
 
-    san: list[str] = field(default_factory=list)
-    from_sq: list[int] = field(default_factory=list)
-    to_sq: list[int] = field(default_factory=list)
-    piece: list[int] = field(default_factory=list)
-    captured: list[int] = field(default_factory=list)
-    promotion: list[int] = field(default_factory=list)
-    drop: list[int] = field(default_factory=list)
-    # 0 none, 1 kingside, 2 queenside
-    castling: list[int] = field(default_factory=list)
+    plies: list[Ply] = field(default_factory=list)
     comment: list[str | None] = field(default_factory=list)
-    white: list[bool] = field(default_factory=list)
-    move_number: list[int] = field(default_factory=list)
-    # White's material minus Black's after each ply.
-    material: list[int] = field(default_factory=list)
-    # Bitboards of the start position and after each ply, for the Divider (phase) pass.
-    white_bb: list[int] = field(default_factory=list)
-    black_bb: list[int] = field(default_factory=list)
-    pieces_bb: list[int] = field(default_factory=list)
+    # White / Black / non-king-non-pawn bitboards of the start position.
+    start: tuple[int, int, int] = (0, 0, 0)
     final_board_fen: str = ""
     final_turn_white: bool = True
+
+    @property
+    def san(self) -> list[str]:
+        return [p[0] for p in self.plies]
 
     @property
     def clocks(self) -> list[float | None]:
@@ -110,9 +122,7 @@ class GameMoves:
     def uci(self) -> list[str]:
         """UCI text of each ply (drops as `N@d6`; Chess960 castling as king-takes-rook)."""
         out = []
-        for f, t, promo, drop in zip(
-            self.from_sq, self.to_sq, self.promotion, self.drop, strict=True
-        ):
+        for _, f, t, _, _, promo, drop, *_ in self.plies:
             if drop:
                 out.append(f"{chess.piece_symbol(drop).upper()}@{chess.SQUARE_NAMES[t]}")
             else:
@@ -228,6 +238,7 @@ _BB_SQUARES = chess.BB_SQUARES
 _BB_BACKRANKS = chess.BB_BACKRANKS
 _BB_RAYS = chess.BB_RAYS
 _BB_KNIGHT_ATTACKS = chess.BB_KNIGHT_ATTACKS
+_BB_KING_ATTACKS = chess.BB_KING_ATTACKS
 _BB_DIAG_ATTACKS = chess.BB_DIAG_ATTACKS
 _BB_DIAG_MASKS = chess.BB_DIAG_MASKS
 _BB_RANK_ATTACKS = chess.BB_RANK_ATTACKS
@@ -294,6 +305,8 @@ def _fast_push(board: chess.Board, san: str) -> Step | None:
             captured = board.piece_type_at(to) or 0
         else:
             return None
+    elif first == "K":
+        return _fast_king(board, text, turn, own, theirs, occupied)
     else:
         piece = _SAN_PIECES.get(first, 0)
         if not piece:
@@ -372,6 +385,46 @@ def _fast_push(board: chess.Board, san: str) -> Step | None:
     return frm, to, piece, captured, 0, 0, 0
 
 
+def _fast_king(
+    board: chess.Board, text: str, turn: bool, own: int, theirs: int, occupied: int
+) -> Step | None:
+    """A plain king step (not castling): legal when no enemy piece attacks the target square
+    with the king already lifted off its square."""
+    body = text[1:]
+    is_capture = "x" in body
+    if is_capture:
+        body = body.replace("x", "", 1)
+    to = _SQUARE_INDEX.get(body)
+    if to is None:
+        return None
+    to_bb = _BB_SQUARES[to]
+    if own & to_bb or bool(theirs & to_bb) != is_capture:
+        return None
+    kings = board.kings & own
+    if not kings or kings & (kings - 1):
+        return None
+    frm = kings.bit_length() - 1
+    if not _BB_KING_ATTACKS[frm] & to_bb:
+        return None
+    if board.attackers_mask(not turn, to, occupied ^ kings):
+        return None
+    captured = board.piece_type_at(to) or 0 if is_capture else 0
+    if captured == chess.KING:
+        return None
+    board.ep_square = None
+    if captured:
+        board.halfmove_clock = 0
+    else:
+        board.halfmove_clock += 1
+    if not turn:
+        board.fullmove_number += 1
+    board._remove_piece_at(frm)
+    board._set_piece_at(to, chess.KING, turn)
+    board.castling_rights &= ~to_bb & ~kings & ~(chess.BB_RANK_1 if turn else chess.BB_RANK_8)
+    board.turn = not turn
+    return frm, to, chess.KING, captured, 0, 0, 0
+
+
 def _slow_push(board: chess.Board, move: chess.Move) -> Step:
     """Play an already legal move with Board.push, describing it first."""
     turn = board.turn
@@ -403,34 +456,38 @@ def _append(out: GameMoves, board: chess.Board, step: Step, san: str, material: 
         gain += PIECE_VALUES[promo] - 1
     if drop:
         gain += PIECE_VALUES[drop]
-    mover_white = not board.turn
-    material = material + gain if mover_white else material - gain
-    out.san.append(san)
-    out.from_sq.append(frm)
-    out.to_sq.append(to)
-    out.piece.append(piece)
-    out.captured.append(captured)
-    out.promotion.append(promo)
-    out.drop.append(drop)
-    out.castling.append(castling)
-    out.white.append(mover_white)
-    out.move_number.append(board.fullmove_number - (0 if mover_white else 1))
-    out.material.append(material)
-    white_bb = board.occupied_co[chess.WHITE]
-    black_bb = board.occupied_co[chess.BLACK]
-    out.white_bb.append(white_bb)
-    out.black_bb.append(black_bb)
-    out.pieces_bb.append((white_bb | black_bb) & ~(board.kings | board.pawns))
+    black_bb, white_bb = board.occupied_co  # indexed by color: [BLACK, WHITE]
+    if board.turn:
+        material -= gain
+        number = board.fullmove_number - 1
+    else:
+        material += gain
+        number = board.fullmove_number
+    out.plies.append(
+        (
+            san,
+            frm,
+            to,
+            piece,
+            captured,
+            promo,
+            drop,
+            castling,
+            not board.turn,
+            number,
+            material,
+            white_bb,
+            black_bb,
+            (white_bb | black_bb) & ~(board.kings | board.pawns),
+        )
+    )
     return material
 
 
 def _start(out: GameMoves, board: chess.Board) -> int:
     """Record the start position's bitboards (index 0 for the Divider) and its material."""
-    white_bb = board.occupied_co[chess.WHITE]
-    black_bb = board.occupied_co[chess.BLACK]
-    out.white_bb.append(white_bb)
-    out.black_bb.append(black_bb)
-    out.pieces_bb.append((white_bb | black_bb) & ~(board.kings | board.pawns))
+    black_bb, white_bb = board.occupied_co  # indexed by color: [BLACK, WHITE]
+    out.start = (white_bb, black_bb, (white_bb | black_bb) & ~(board.kings | board.pawns))
     return start_material(board)
 
 
