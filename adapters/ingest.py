@@ -91,12 +91,14 @@ def fetch_player(
     full: bool = False,
     client: ChessComClient | None = None,
     now: datetime | None = None,
+    lock_timeout: float = 300.0,
 ) -> IngestReport:
     """Refresh one player's raw store from Chess.com.
 
     Player-level failures raise (PlayerNotFoundError, PlayerGoneError, BlockedError,
     ChessComUnavailableError, PlayerLockedError); a month that fails goes into `report.failed`
-    and its stored copy stays as it was.
+    and its stored copy stays as it was. A second refresh of the same player waits up to
+    `lock_timeout` seconds for the first to finish, then raises PlayerLockedError.
     """
     user = normalize_username(username)
     moment = (now or now_utc()).astimezone(UTC)
@@ -104,7 +106,7 @@ def fetch_player(
     own_client = client is None
     http = client if client is not None else ChessComClient(settings)
     try:
-        with store.lock(user):
+        with store.lock(user, timeout=lock_timeout):
             info = store.player_info(user)
             if info.gone_at and not full:
                 raise PlayerGoneError(

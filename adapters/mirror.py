@@ -157,7 +157,7 @@ class MirrorServer:
         self._thread: threading.Thread | None = None
 
     # -- faults and log ------------------------------------------------------------------
-    def set_faults(self, plan: FaultPlan | None = None, /, **_: Any) -> None:
+    def set_faults(self, plan: FaultPlan | None = None) -> None:
         """Replace the fault plan: {path: [Fault, ...]}; paths may omit the /pub prefix."""
         with self._lock:
             self._faults = {_pub_path(p): list(fs) for p, fs in (plan or {}).items()}

@@ -12,7 +12,7 @@ import pytest
 from adapters.chesscom import ChessComClient, PlayerNotFoundError
 from adapters.ingest import fetch_player
 from adapters.mirror import running_mirror
-from adapters.raw_store import RawStore
+from adapters.raw_store import PlayerLockedError, RawStore
 from settings import Settings
 
 JSON_PLAYERS = ["shaunchess123", "fabianocaruana", "magnuscarlsen", "wizardchiken"]
@@ -162,3 +162,63 @@ def test_four_players_concurrently_never_more_than_one_request_in_flight(
     for user in JSON_PLAYERS:
         for month, data in fixture_months(fixtures_dir, user).items():
             assert store.read_month(user, month) == data
+
+
+def test_two_refreshes_of_one_player_do_not_interleave(fixtures_dir: Path, tmp_path: Path) -> None:
+    user = "shaunchess123"
+    months = len(fixture_months(fixtures_dir, user))
+    with running_mirror(fixtures_dir) as mirror:
+        settings = make_settings(tmp_path, mirror.base_url)
+        reports = []
+        threads = [
+            threading.Thread(target=lambda: reports.append(fetch_player(settings, user)))
+            for _ in range(2)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        paths = [r.path for r in mirror.log()]
+    # The first refresh runs whole (archives + every month), then the second (archives only:
+    # everything is stored and freshly checked).
+    archives = [i for i, p in enumerate(paths) if p.endswith("/archives")]
+    assert archives == [0, months + 1]
+    assert len(paths) == months + 2
+    assert sorted(len(r.fetched) for r in reports) == [0, months]
+
+
+def test_a_held_lock_makes_the_refresh_refuse_with_a_clear_message(
+    fixtures_dir: Path, tmp_path: Path
+) -> None:
+    with running_mirror(fixtures_dir) as mirror:
+        settings = make_settings(tmp_path, mirror.base_url)
+        store = RawStore(settings.raw_dir)
+        with store.lock("wizardchiken"), pytest.raises(PlayerLockedError) as caught:
+            fetch_player(settings, "wizardchiken", lock_timeout=0.2)
+        assert mirror.log() == []
+    assert "wizardchiken" in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_file_newer_than_its_manifest_entry_is_refetched_without_validators(
+    fixtures_dir: Path, tmp_path: Path
+) -> None:
+    # A crash after the month file was renamed into place but before the manifest was written
+    # leaves validators that describe the old bytes: they must not be sent.
+    user = "magnuscarlsen"
+    with running_mirror(fixtures_dir) as mirror:
+        settings = make_settings(tmp_path, mirror.base_url)
+        fetch_player(settings, user)
+        store = RawStore(settings.raw_dir)
+        store.month_path(user, "2024-02").write_bytes(b'{"games":[]}')
+        mirror.clear_log()
+        report = fetch_player(settings, user, full=True)
+        by_path = {
+            r.path.rsplit("/", 2)[-2] + "-" + r.path.rsplit("/", 1)[-1]: r for r in mirror.log()
+        }
+    assert by_path["2024-02"].conditional is False
+    assert by_path["2024-01"].conditional is True
+    assert report.fetched == ["2024-02"]
+    assert (
+        store.read_month(user, "2024-02") == (fixtures_dir / user / "2024" / "02.json").read_bytes()
+    )
