@@ -40,7 +40,8 @@ class Fault:
     page), "html200" (200 and a Cloudflare page), "slow" (wait `delay` seconds, then answer
     normally), "truncate" (200 with the JSON cut in half, consistent Content-Length),
     "short" (Content-Length of the whole body, half of it sent, connection closed),
-    "drop" (close the connection without answering), "redirect" (301 to `location`).
+    "drop" (close the connection without answering), "redirect" (301 to `location`),
+    "badgzip" (200 labelled Content-Encoding: gzip whose bytes are not gzip).
     """
 
     kind: str
@@ -73,6 +74,10 @@ class Fault:
     @classmethod
     def dropped(cls, *, times: int | None = 1) -> Fault:
         return cls("drop", times=times)
+
+    @classmethod
+    def bad_gzip(cls, *, times: int | None = 1) -> Fault:
+        return cls("badgzip", times=times)
 
 
 # path (with or without the leading /pub) -> faults applied in order
@@ -370,6 +375,17 @@ class _Handler(BaseHTTPRequestHandler):
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return 0
+        if fault.kind == "badgzip":
+            garbage = b"\x1f\x8b\x08\x00 this is not a gzip stream"
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(garbage)))
+            self.end_headers()
+            self._mark_answered()
+            if not head:
+                self.wfile.write(garbage)
+            return 200
         if fault.kind == "redirect" and fault.location:
             self._send(301, b"", headers={"Location": fault.location}, head=head)
             return 301

@@ -87,6 +87,7 @@ RECOVERABLE: dict[str, Callable[[], list[Fault]]] = {
     "truncated JSON body": lambda: [Fault.truncated(times=2)],
     "body shorter than Content-Length": lambda: [Fault.short_body()],
     "dropped connection twice": lambda: [Fault.dropped(times=2)],
+    "gzip body that is not gzip": lambda: [Fault.bad_gzip()],
     "mixed bag": lambda: [Fault.dropped(), Fault.http(503), Fault.truncated(), Fault.http(429)],
 }
 
