@@ -1,0 +1,221 @@
+"""Parse benchmark: full extraction vs python-chess' bare reader, 2-worker speed-up, peak RSS.
+
+Run from the repository root: `uv run python bench/bench_parse.py [--games N] [--quick]`.
+
+1. biskupstunga's real games (every PGN of its monthly API archives), each wrapped as a JSON game
+   object the way a PGN import writes it (url, pgn, end_time, uuid), parsed month by month with
+   `parse_month` (games + moves frames, the project's full extraction); the baseline is a bare
+   `chess.pgn.read_game` loop over the same PGN strings, measured in the same run.
+2. The fixture JSON games replicated to N games (default 50,000: new ids, urls and times, real
+   moves) for one synthetic player, 500 per month, in a raw store; `build_lake` (parse + Parquet
+   writes) runs in a fresh process with 1 and then 2 worker processes; each reports its wall time
+   and peak RSS (the largest of the stage process and its workers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import chess.pgn
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = Path(
+    os.environ.get("CHESS_FIXTURES_DIR", REPO.parent / "shared" / "fixtures" / "chesscom")
+)
+PLAYER = "benchplayer"
+PER_MONTH = 500
+
+_TAG = re.compile(r'^\[(\w+) "([^"]*)"\]', re.MULTILINE)
+
+
+def _split(text: str) -> list[str]:
+    return [g for g in re.split(r"\n(?=\[Event )", text) if g.strip()]
+
+
+def _imported(pgn: str, index: int) -> dict[str, Any]:
+    """A game object as a PGN import writes it: only url, pgn, end_time, uuid."""
+    tags = dict(_TAG.findall(pgn[:3000]))
+    try:
+        end = datetime.strptime(f"{tags['EndDate']} {tags['EndTime']}", "%Y.%m.%d %H:%M:%S")
+        end_time = int(end.replace(tzinfo=UTC).timestamp())
+    except (KeyError, ValueError):
+        end_time = 1_500_000_000 + index
+    return {"url": tags.get("Link"), "pgn": pgn, "end_time": end_time, "uuid": None}
+
+
+def biskupstunga(limit: int | None) -> list[tuple[str, list[str]]]:
+    """(month, PGN strings) per monthly file of biskupstunga, at most `limit` games in all."""
+    months: list[tuple[str, list[str]]] = []
+    total = 0
+    for path in sorted((FIXTURES / "biskupstunga" / "pgn").glob("api_pgn_*.pgn")):
+        games = _split(path.read_text(encoding="utf-8"))
+        if limit is not None:
+            games = games[: max(0, limit - total)]
+        if games:
+            months.append((path.stem.removeprefix("api_pgn_"), games))
+            total += len(games)
+    return months
+
+
+def bench_extraction(limit: int | None) -> dict[str, float]:
+    from transforms.archive import parse_month
+
+    months = biskupstunga(limit)
+    bodies = [
+        (month, json.dumps({"games": [_imported(p, i) for i, p in enumerate(pgns)]}).encode())
+        for month, pgns in months
+    ]
+    # Month by month, the full extraction and the baseline take turns on the same games, so
+    # both see the same machine load (this box is shared).
+    full = bare = 0.0
+    games = plies = errors = 0
+    for (month, body), (_, month_pgns) in zip(bodies, months, strict=True):
+        start = time.perf_counter()
+        parsed = parse_month("biskupstunga", month, body)
+        full += time.perf_counter() - start
+        games += parsed.games.height
+        plies += parsed.moves.height
+        errors += int(parsed.games["parse_error"].is_not_null().sum())
+        start = time.perf_counter()
+        for pgn in month_pgns:
+            chess.pgn.read_game(io.StringIO(pgn))
+        bare += time.perf_counter() - start
+    pgns = [p for _, month_pgns in months for p in month_pgns]
+    return {
+        "games": games,
+        "plies": plies,
+        "parse_errors": errors,
+        "full_games_per_s": games / full,
+        "full_plies_per_s": plies / full,
+        "bare_games_per_s": len(pgns) / bare,
+    }
+
+
+def _fixture_json_games() -> list[tuple[str, dict[str, Any]]]:
+    out = []
+    for path in sorted(FIXTURES.glob("*/[0-9][0-9][0-9][0-9]/[0-9][0-9].json")):
+        owner = path.parent.parent.name
+        for game in json.loads(path.read_bytes())["games"]:
+            out.append((owner, game))
+    return out
+
+
+def write_raw_store(data_dir: Path, count: int) -> int:
+    """The fixture games replicated to `count` games of PLAYER, PER_MONTH per monthly file."""
+    sources = _fixture_json_games()
+    raw = data_dir / "raw" / "chesscom" / PLAYER
+    month_start = datetime(2015, 1, 1, tzinfo=UTC)
+    batch: list[dict[str, Any]] = []
+    month_index = 0
+    for i in range(count):
+        owner, source = sources[i % len(sources)]
+        game = json.loads(json.dumps(source))
+        game["uuid"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{source['uuid']}#{i}"))
+        kind = "daily" if "/daily/" in source["url"] else "live"
+        game["url"] = f"https://www.chess.com/game/{kind}/{10**12 + i}"
+        year, month = divmod(month_index, 12)
+        end = month_start.replace(year=month_start.year + year, month=month + 1)
+        game["end_time"] = int(end.timestamp()) + 60 * len(batch)
+        game.pop("start_time", None)
+        for side in ("white", "black"):
+            if game[side]["username"].lower() == owner:
+                game[side]["username"] = PLAYER.capitalize()
+                game[side]["@id"] = f"https://api.chess.com/pub/player/{PLAYER}"
+        batch.append(game)
+        if len(batch) == PER_MONTH or i == count - 1:
+            path = raw / f"{end.year:04d}" / f"{end.month:02d}.json"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps({"games": batch}, separators=(",", ":")))
+            batch = []
+            month_index += 1
+    return month_index
+
+
+_CHILD = """
+import json, resource, sys, time
+from pathlib import Path
+from settings import Settings
+from adapters.parsing import build_lake
+values = {"data_dir": Path(sys.argv[1]), "parse_workers": int(sys.argv[2])}
+settings = Settings.model_validate(values)
+start = time.perf_counter()
+report = build_lake(settings, sys.argv[3])
+wall = time.perf_counter() - start
+own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(json.dumps({"wall": wall, "games": report.games, "moves": report.moves,
+                  "months": len(report.months_parsed), "failed": len(report.failed_months),
+                  "rss_mb": max(own, kids) / 1024}))
+"""
+
+
+def bench_stage(data_dir: Path, workers: int) -> dict[str, Any]:
+    shutil.rmtree(data_dir / "lake", ignore_errors=True)
+    done = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(data_dir), str(workers), PLAYER],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--games", type=int, default=50_000, help="games of the synthetic player")
+    parser.add_argument(
+        "--quick", action="store_true", help="small run: 2,000 real games, 5,000 synthetic"
+    )
+    args = parser.parse_args()
+    limit = 2_000 if args.quick else None
+    count = 5_000 if args.quick else args.games
+
+    print(f"fixtures: {FIXTURES}")
+    x = bench_extraction(limit)
+    print(
+        f"[1] biskupstunga, {x['games']:,} real games, {x['plies']:,} plies "
+        f"({x['parse_errors']} parse errors), month by month:"
+    )
+    print(
+        f"    full extraction (parse_month, games+moves frames): "
+        f"{x['full_games_per_s']:,.0f} games/s, {x['full_plies_per_s']:,.0f} plies/s"
+    )
+    print(f"    baseline, bare chess.pgn.read_game loop: {x['bare_games_per_s']:,.0f} games/s")
+    ratio = x["full_games_per_s"] / x["bare_games_per_s"]
+    print(f"    ratio full / baseline: {ratio:.2f}  (target >= 1.0)")
+
+    with tempfile.TemporaryDirectory(prefix="bench-parse-") as tmp:
+        data_dir = Path(tmp)
+        months = write_raw_store(data_dir, count)
+        print(f"[2] {PLAYER}: {count:,} replicated fixture games in {months} monthly files")
+        one = bench_stage(data_dir, 1)
+        two = bench_stage(data_dir, 2)
+        for label, run in (("1 worker ", one), ("2 workers", two)):
+            print(
+                f"    build_lake, {label}: {run['wall']:.1f} s, "
+                f"{run['games'] / run['wall']:,.0f} games/s, {run['moves']:,} moves, "
+                f"peak RSS {run['rss_mb']:.0f} MB, failed months {run['failed']}"
+            )
+        print(f"    speed-up 2 workers / 1: {one['wall'] / two['wall']:.2f}  (target >= 1.7)")
+        peak = max(one["rss_mb"], two["rss_mb"])
+        print(f"    peak RSS (largest process): {peak:.0f} MB  (target <= 512 MB)")
+    print(f"    CPUs: {os.cpu_count()}, load average now: {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
