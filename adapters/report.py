@@ -29,6 +29,7 @@ RATE_N: dict[str, str] = {
     "opposite_side_share": "games",
     "mean_accuracy": "reviewed_games",
 }
+DATES = {"first_game", "last_game", "day", "end_time"}
 # Links are too wide for a terminal table; the API and the database keep them.
 WIDE = {"example_urls", "url"}
 # Long tables are shown by what matters most first; the rest by their dimensions, `all` first.
@@ -127,33 +128,68 @@ def _sort_key(summary: Summary) -> Callable[[Mapping[str, object]], tuple[object
     return key
 
 
-def _table(summary: Summary, rows: Sequence[Mapping[str, object]]) -> Table:
+def _is_low(row: Mapping[str, object]) -> bool:
+    # SQLite hands booleans back as 0/1
+    return row.get("low_sample") is True or row.get("low_sample") in (1, "true", "t")
+
+
+def _chunks(
+    dims: list[str], metrics: list[str], cells: dict[str, list[str]], width: int
+) -> list[list[str]]:
+    """Metric columns packed into tables no wider than the console, dimensions repeated in each."""
+
+    def natural(name: str) -> int:
+        return max([len(name), *(len(c) for c in cells[name])]) + 3
+
+    room = max(width - 4 - sum(natural(d) for d in dims), 30)
+    chunks: list[list[str]] = [[]]
+    used = 0
+    for name in metrics:
+        if chunks[-1] and used + natural(name) > room:
+            chunks.append([])
+            used = 0
+        chunks[-1].append(name)
+        used += natural(name)
+    return chunks
+
+
+def _tables(summary: Summary, rows: Sequence[Mapping[str, object]], width: int) -> list[Table]:
     ordered = sorted(rows, key=_sort_key(summary))
     shown = ordered[:MAX_ROWS]
     columns = _shown_columns(summary, shown)
-    table = Table(
-        title=f"{summary.title}  [dim]({summary.name} v{summary.version})[/dim]",
-        title_justify="left",
-        caption=(
-            f"{len(shown)} of {len(rows)} rows"
-            + (" (! = low_sample: fewer than 10 in the sample)" if summary.metrics else "")
-        ),
-        caption_justify="left",
-        show_lines=False,
-        expand=False,
-    )
-    table.add_column("!", justify="center", style="yellow", no_wrap=True)
-    dims = {c.name for c in summary.dimensions}
-    for name in columns:
-        table.add_column(
-            name, justify="left" if name in dims else "right", style="bold" if name in dims else ""
+    dim_names = {c.name for c in summary.dimensions}
+    dims = [n for n in columns if n in dim_names]
+    cells = {n: [_cell(row, n) for row in shown] for n in columns}
+    chunks = _chunks(dims, [n for n in columns if n not in dim_names], cells, width)
+    tables = []
+    for index, chunk in enumerate(chunks):
+        part = f", part {index + 1} of {len(chunks)}" if len(chunks) > 1 else ""
+        table = Table(
+            title=f"{summary.title}  [dim]({summary.name} v{summary.version}{part})[/dim]",
+            title_justify="left",
+            caption=(
+                f"{len(shown)} of {len(rows)} rows (! = low_sample: fewer than 10 in the sample)"
+            ),
+            caption_justify="left",
         )
-    for row in shown:
-        low = row.get("low_sample") is True or row.get("low_sample") in (1, "true", "t")
-        table.add_row(
-            "!" if low else "", *(_cell(row, n) for n in columns), style="dim" if low else None
-        )
-    return table
+        table.add_column("!", justify="center", style="yellow", no_wrap=True)
+        for name in dims + chunk:
+            table.add_column(
+                name,
+                justify="left" if name in dim_names else "right",
+                style="bold" if name in dim_names else "",
+                # a rate, its interval and n read as one unit: never broken over lines
+                no_wrap=name in RATE_N or name in dim_names or name in DATES,
+            )
+        for i, row in enumerate(shown):
+            low = _is_low(row)
+            table.add_row(
+                "!" if low else "",
+                *(cells[n][i] for n in dims + chunk),
+                style="dim" if low else None,
+            )
+        tables.append(table)
+    return tables
 
 
 def render_report(
@@ -174,5 +210,6 @@ def render_report(
         if not rows:
             console.print(Text(f"{summary.title} ({summary.name}): no rows", style="italic"))
             continue
-        console.print(_table(summary, rows))
+        for table in _tables(summary, rows, console.width):
+            console.print(table)
         console.print(Text(summary.definition, style="dim"), width=min(console.width, 110))

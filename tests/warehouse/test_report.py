@@ -79,9 +79,8 @@ def test_rates_show_interval_and_n_and_low_sample_is_marked() -> None:
         }
     )
     for summary in SUMMARIES:
-        assert (
-            f"({summary.name} v{summary.version})" in text or f"({summary.name}): no rows" in text
-        )
+        shown = f"({summary.name} v{summary.version}" in text
+        assert shown or f"({summary.name}): no rows" in text
     assert "0.50 [0.20, 0.80] n=12" in text
     assert "0.10 [0.04, 0.23] n=40" in text
     assert "+0.123" in text
@@ -99,3 +98,17 @@ def test_renders_everything_a_real_computation_produces() -> None:
     assert "Results by time class and colour" in text
     assert "n=12" in text
     assert "(castling): no rows" in text  # no moves: nothing move-based to show
+
+
+def test_wide_summaries_split_into_parts_that_fit() -> None:
+    games = games_frame([game(i, result=("win", "draw", "loss")[i % 3]) for i in range(12)])
+    out = compute_summaries_from_frames(games, moves_frame([]), "alice")
+    console = Console(record=True, width=100, color_system=None)
+    render_report(console, "alice", {name: frame.to_dicts() for name, frame in out.items()})
+    text = console.export_text()
+    assert "(results v1, part 1 of" in text
+    assert max(len(line) for line in text.splitlines()) <= 100
+    # the interval is never cut: the score cell is whole. Scores 1 x4, 0.5 x4, 0 x4: sample
+    # variance 2/11, half width 1.96 * sqrt(2/11) / sqrt(12) = 0.241
+    half = 1.96 * (2 / 11) ** 0.5 / 12**0.5
+    assert f"0.50 [{0.5 - half:.2f}, {0.5 + half:.2f}] n=12" in text
