@@ -46,7 +46,8 @@ class ChessComError(Exception):
     """A request to Chess.com failed; the message is one line naming the player and what to do."""
 
     def __init__(self, message: str, *, username: str = "", month: str | None = None) -> None:
-        super().__init__(message)
+        # One line whatever the underlying error text holds: the CLI prints it as is.
+        super().__init__(" ".join(message.split()))
         self.username = username
         self.month = month
 
@@ -296,10 +297,11 @@ class ChessComClient:
             retry_after: float | None = None
             try:
                 response, body = self._send(url, headers or {})
-            except httpx.ConnectError as error:
-                # Nothing listening or no DNS: a couple of quick retries, not the whole budget.
+            except (httpx.ConnectError, httpx.ConnectTimeout) as error:
+                # Nothing listening, no DNS, or a host that drops packets: a couple of quick
+                # retries, not the whole budget.
                 connect_failures += 1
-                last_problem = f"cannot connect: {error}"
+                last_problem = f"cannot connect: {error or type(error).__name__}"
                 if connect_failures > self.connect_retries:
                     raise ChessComUnavailableError(
                         f"Chess.com is unreachable at {self.base_url} for {what} ({last_problem}); "

@@ -292,8 +292,9 @@ class MirrorServer:
 class _Handler(BaseHTTPRequestHandler):
     mirror: MirrorServer
     protocol_version = "HTTP/1.1"
-    server_version = "chess-patterns-mirror"
-    sys_version = ""
+
+    def version_string(self) -> str:
+        return "chess-patterns-mirror"
 
     def setup(self) -> None:
         super().setup()
