@@ -16,6 +16,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from adapters.raw_store import check_month
 from settings import Settings
 from transforms.usernames import normalize_username
 
@@ -228,6 +229,7 @@ class ChessComClient:
     ) -> MonthResponse:
         """One monthly archive, conditional when validators are given (then 304 means unchanged)."""
         user = normalize_username(username)
+        check_month(month)
         headers: dict[str, str] = {}
         if etag:
             headers["If-None-Match"] = etag
