@@ -579,15 +579,26 @@ def decode_tcn(tcn: str) -> list[tuple[int, int, int | None, int | None]]:
 
 
 def _tcn_castle(board: chess.Board, move: chess.Move) -> chess.Move:
-    """The castling move a TCN king move means, if any (python-chess wants king-takes-rook)."""
+    """The castling move a TCN king move means, if any.
+
+    Chess.com writes a castle either as king-to-target (e1g1) or as king-takes-rook (e1h1, also
+    in standard games); python-chess wants e1g1 in standard chess and king-takes-rook in 960.
+    """
+    frm = move.from_square
+    to = move.to_square
+    if (to >> 3) != (frm >> 3):
+        return move
+    onto_own_rook = bool(board.rooks & board.occupied_co[board.turn] & _BB_SQUARES[to])
     for candidate in board.generate_castling_moves():
-        if candidate.from_square != move.from_square:
+        if candidate.from_square != frm:
             continue
-        kingside = (candidate.to_square & 7) > (move.from_square & 7)
-        target_file = 6 if kingside else 2
-        if candidate.to_square == move.to_square or (
-            (move.to_square & 7) == target_file and (move.to_square >> 3) == (move.from_square >> 3)
-        ):
+        if candidate.to_square == to:
+            return candidate
+        kingside = board.is_kingside_castling(candidate)
+        if onto_own_rook:
+            if ((to & 7) > (frm & 7)) == kingside:
+                return candidate
+        elif (to & 7) == (6 if kingside else 2):
             return candidate
     return move
 
@@ -601,7 +612,7 @@ def replay_tcn(tcn: str, board: chess.Board) -> GameMoves:
         if (
             drop is None
             and board.kings & (1 << from_sq)
-            and (board.chess960 or not board.is_legal(move))
+            and (board.chess960 or abs((to_sq & 7) - (from_sq & 7)) > 1)
         ):
             move = _tcn_castle(board, move)
         if not board.is_legal(move):
