@@ -122,6 +122,23 @@ def test_divider_phases_hand_checked_on_a_real_game(json_months: list[Any]) -> N
     assert set(phases[59:]) == {"endgame"}
 
 
+def test_divider_second_hand_checked_game(json_months: list[Any]) -> None:
+    """WizardChiken - NoahOtsuka, 2023-01 (live/67064496328), 36 plies, no endgame.
+
+    White's rank 1: Ng1 leaves (ply 3: 7), Bf1 (5: 6), Rh1-f1 stays on the rank (11), Nb1 (15: 5),
+    Bc1 (23: 4), Ra1-b1 stays (27), Qd1xg4 (35: 3 < 4). Majors+minors: 14, Qxg5 takes a knight
+    (8: 13), Nxe4 (19: 12), Qxe4 (20: 11), Qxg4 takes the bishop (35: 10 <= 10). Black's rank 8
+    keeps 4 (Nb8, Qd8, Ng8, Bc8 gone: 4 left). So the middlegame starts at ply 35; the
+    majors+minors never reach 6, so there is no endgame.
+    """
+    owner, month, body, _ = next(m for m in json_months if m[:2] == ("wizardchiken", "2023-01"))
+    moves = parse_month(owner, month, body).moves
+    game = moves.filter(pl.col("game_id") == "bffb71c3-909f-11ed-a76f-aa393d01000f").sort("ply")
+    assert game.height == 36
+    assert game["san"][34] == "Qxg4"
+    assert game["phase"].to_list() == ["opening"] * 34 + ["middlegame"] * 2
+
+
 def test_mixedness_hand_computed() -> None:
     board = chess.Board()
     assert mixedness(board.occupied_co[chess.WHITE], board.occupied_co[chess.BLACK]) == 0
