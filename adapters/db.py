@@ -9,11 +9,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.pool import NullPool
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
+
+# SQLAlchemy is imported inside the functions that use it: the API's PostgreSQL path does not
+# need it, and it is a third of the API's import time.
 
 Dialect = Literal["postgresql", "sqlite"]
 
@@ -84,6 +86,8 @@ def dialect_of(database_url: str) -> Dialect:
 
 def sqlite_path(database_url: str) -> Path:
     """The file behind a sqlite:/// URL (in-memory databases cannot be shared, so refuse them)."""
+    from sqlalchemy.engine import make_url
+
     database = make_url(database_url).database
     if not database or database == ":memory:" or database.startswith("file:"):
         raise DatabaseUrlError(
@@ -125,6 +129,10 @@ def make_engine(
     transaction begins READ ONLY (psycopg's per-transaction BEGIN READ ONLY: no session state).
     SQLite: readers open the file with mode=ro; writers take the write lock at BEGIN IMMEDIATE.
     """
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import NullPool
+
     dialect = dialect_of(database_url)
     url = sqlalchemy_url(database_url, read_only=read_only)
     pool_args: dict[str, Any] = (
@@ -180,6 +188,8 @@ def sql(name: str) -> Any:
 
 @functools.cache
 def _compiled(name: str) -> Any:
+    from sqlalchemy import text
+
     return text(queries()[name])
 
 
@@ -310,6 +320,8 @@ def fetch_player(conn: Connection, username: str) -> dict[str, Any] | None:
 def summary_select(definition: SummaryDefinition) -> Any:
     """The statement reading one player's rows of a summary, in the order they were published."""
     cols = ", ".join(quote_ident(c.name) for c in definition.columns)
+    from sqlalchemy import text
+
     return text(
         f"select snapshot_id, {cols} from {quote_ident(definition.table)} "
         "where username = :username order by ord"

@@ -6,20 +6,12 @@ import asyncio
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Connection, text
-from sqlalchemy.exc import DBAPIError, ProgrammingError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
-from starlette.concurrency import run_in_threadpool
-
 from adapters.db import (
     SummaryDefinition,
     decode_player,
     decode_player_with_rows,
     definition_from_row,
     dialect_of,
-    fetch_definitions,
-    fetch_player,
-    make_engine,
     player_with_rows_sql,
     queries,
 )
@@ -60,6 +52,8 @@ def open_store(database_url: str, *, pool_size: int = 8) -> Store:
     """The store for a DATABASE_URL; nothing connects before the first request."""
     if dialect_of(database_url) == "postgresql":
         return PostgresStore(database_url, pool_size=pool_size)
+    from api.sqlite_store import SqliteStore
+
     return SqliteStore(database_url, pool_size=pool_size)
 
 
@@ -73,12 +67,18 @@ def _missing_table_pg(error: Exception) -> bool:
     return isinstance(error, psycopg.errors.UndefinedTable)
 
 
+# Every PostgreSQL read is one transaction that cannot write, opened and closed inside one message.
+BEGIN_READ_ONLY = "begin isolation level repeatable read, read only"
+
+
 class PostgresStore:
     """Read-only PostgreSQL access that is safe behind a transaction-mode pooler (Neon).
 
-    Each connection is marked read-only and REPEATABLE READ on the client (psycopg sends
-    BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY with each transaction: no session state),
-    prepared statements are off, the URL's TLS and libpq settings pass through as given.
+    A read is one simple-protocol message, `BEGIN ... READ ONLY; SELECT ...; ROLLBACK`: one round
+    trip, the transaction opens and closes inside it, so a pooler in transaction mode sees no
+    session state; connections stay in autocommit between reads. The username is bound by
+    psycopg's client-side binding (ClientCursor), never formatted into the text by us.
+    Prepared statements are off; the URL's TLS and libpq settings pass through as given.
     """
 
     def __init__(self, database_url: str, *, pool_size: int, connect_timeout: int = 5) -> None:
@@ -109,13 +109,10 @@ class PostgresStore:
     async def _connect(self) -> Any:
         import psycopg
 
-        kwargs: dict[str, Any] = {"prepare_threshold": None}
+        kwargs: dict[str, Any] = {"prepare_threshold": None, "autocommit": True}
         if "connect_timeout" not in self.conninfo:
             kwargs["connect_timeout"] = self.connect_timeout
-        conn = await psycopg.AsyncConnection.connect(self.conninfo, **kwargs)
-        await conn.set_read_only(True)
-        await conn.set_isolation_level(psycopg.IsolationLevel.REPEATABLE_READ)
-        return conn
+        return await psycopg.AsyncConnection.connect(self.conninfo, **kwargs)
 
     async def _run(self, work: Callable[[Any], Any], *, missing: Any) -> Any:
         import psycopg
@@ -132,10 +129,10 @@ class PostgresStore:
                 try:
                     conn = self._idle.pop() if reused else await self._connect()
                     result = await asyncio.wait_for(work(conn), DATABASE_WAIT_SECONDS)
-                    await conn.rollback()
                     self._idle.append(conn)
                     return result
                 except psycopg.Error as error:
+                    # The transaction may be left open (a failed statement): never reuse it.
                     if conn is not None:
                         await _discard(conn)
                     if _missing_table_pg(error):
@@ -155,26 +152,35 @@ class PostgresStore:
         finally:
             slots.release()
 
+    @staticmethod
+    async def _query(conn: Any, sql: str, params: Sequence[Any] = ()) -> Records:
+        """Rows of one SELECT, run inside its own read-only transaction, in one round trip."""
+        from psycopg import AsyncClientCursor
+
+        cursor = AsyncClientCursor(conn)
+        await cursor.execute(f"{BEGIN_READ_ONLY}; {sql}; rollback", params or None)
+        cursor.nextset()
+        records: Records = await cursor.fetchall()
+        return records
+
     async def player(self, username: str) -> Profile | None:
         sql = queries()["select_player"].replace(":username", "%s")
 
         async def work(conn: Any) -> Profile | None:
-            cursor = await conn.execute(sql, (username,))
-            record = await cursor.fetchone()
-            if record is None:
-                return None
-            return decode_player(record)
+            records = await self._query(conn, sql, (username,))
+            return decode_player(records[0]) if records else None
 
         result: Profile | None = await self._run(work, missing=None)
         return result
 
     async def definitions(self) -> dict[str, SummaryDefinition]:
         sql = queries()["select_definitions"]
+        names = ("name", "version", "title", "definition", "columns", "table_name")
 
         async def work(conn: Any) -> dict[str, SummaryDefinition]:
-            cursor = conn.cursor(row_factory=_dict_rows)
-            await cursor.execute(sql)
-            return {d.name: d for d in map(definition_from_row, await cursor.fetchall())}
+            records = await self._query(conn, sql)
+            found = (definition_from_row(dict(zip(names, r, strict=True))) for r in records)
+            return {d.name: d for d in found}
 
         result: dict[str, SummaryDefinition] = await self._run(work, missing={})
         return result
@@ -185,18 +191,20 @@ class PostgresStore:
         sql = self._statement(definition)
 
         async def work(conn: Any) -> tuple[Profile | None, Rows]:
-            cursor = await conn.execute(sql, (username,))
-            return decode_player_with_rows(definition, await cursor.fetchall(), typed=True)
+            records = await self._query(conn, sql, (username,))
+            return decode_player_with_rows(definition, records, typed=True)
 
         result: tuple[Profile | None, Rows] = await self._run(work, missing=(None, []))
         return result
 
     async def read(self, statements: Sequence[str]) -> list[Records]:
         async def work(conn: Any) -> list[Records]:
+            await conn.execute(BEGIN_READ_ONLY)
             out = []
             for statement in statements:
                 cursor = await conn.execute(statement)
                 out.append(await cursor.fetchall() if cursor.description else [])
+            await conn.execute("rollback")
             return out
 
         result: list[Records] = await self._run(work, missing=[])
@@ -204,7 +212,7 @@ class PostgresStore:
 
     async def ping(self) -> None:
         async def work(conn: Any) -> None:
-            await conn.execute("select 1")
+            await self._query(conn, "select 1")
 
         await self._run(work, missing=None)
 
@@ -214,87 +222,8 @@ class PostgresStore:
             await _discard(conn)
 
 
-def _dict_rows(cursor: Any) -> Callable[[Sequence[Any]], dict[str, Any]]:
-    names = [c.name for c in cursor.description]
-    return lambda values: dict(zip(names, values, strict=True))
-
-
 async def _discard(conn: Any) -> None:
     try:
         await conn.close()
     except Exception:  # closing a broken connection may fail too; it is gone either way
         return
-
-
-# -------------------------------------------------------------------------------------------------
-# SQLite: the file opened mode=ro, blocking reads in a thread
-
-
-def _missing_table(error: DBAPIError) -> bool:
-    message = str(error.orig).lower()
-    return "no such table" in message or (
-        isinstance(error, ProgrammingError) and "does not exist" in message
-    )
-
-
-class SqliteStore:
-    """Read-only SQLite access: mode=ro, and one deferred transaction (a WAL snapshot) per read."""
-
-    def __init__(self, database_url: str, *, pool_size: int, connect_timeout: int = 5) -> None:
-        self.engine = make_engine(
-            database_url,
-            read_only=True,
-            pooled=True,
-            connect_timeout=connect_timeout,
-            pool_size=pool_size,
-        )
-
-    def _run_sync(self, work: Callable[[Connection], T], missing: T) -> T:
-        try:
-            with self.engine.connect() as conn:
-                return work(conn)
-        except DBAPIError as error:
-            if _missing_table(error):
-                return missing
-            raise DatabaseUnavailableError(str(error.orig).strip()) from error
-        except PoolTimeout as error:
-            raise DatabaseUnavailableError("no database connection free in time") from error
-
-    async def _run(self, work: Callable[[Connection], T], missing: T) -> T:
-        return await run_in_threadpool(self._run_sync, work, missing)
-
-    async def player(self, username: str) -> Profile | None:
-        return await self._run(lambda conn: fetch_player(conn, username), None)
-
-    async def definitions(self) -> dict[str, SummaryDefinition]:
-        return await self._run(fetch_definitions, {})
-
-    async def player_and_rows(
-        self, username: str, definition: SummaryDefinition
-    ) -> tuple[Profile | None, Rows]:
-        statement = text(player_with_rows_sql(definition, ":username"))
-
-        def work(conn: Connection) -> tuple[Profile | None, Rows]:
-            records = conn.execute(statement, {"username": username}).all()
-            return decode_player_with_rows(definition, [tuple(r) for r in records])
-
-        nothing: tuple[Profile | None, Rows] = (None, [])
-        return await self._run(work, nothing)
-
-    async def read(self, statements: Sequence[str]) -> list[Records]:
-        def work() -> list[Records]:
-            out: list[Records] = []
-            with self.engine.connect() as conn:
-                for statement in statements:
-                    result = conn.exec_driver_sql(statement)
-                    out.append([tuple(r) for r in result] if result.returns_rows else [])
-            return out
-
-        # Errors propagate as they are: a refused write must not pass for "no schema yet".
-        return await run_in_threadpool(work)
-
-    async def ping(self) -> None:
-        await self._run(lambda conn: conn.execute(text("select 1")).scalar_one(), None)
-
-    async def close(self) -> None:
-        self.engine.dispose()

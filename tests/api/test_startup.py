@@ -33,3 +33,6 @@ def test_serving_imports_nothing_heavy(published: str) -> None:
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["statuses"] == [200, 200, 200, 200]
     assert [m for m in HEAVY if m in result["modules"]] == []
+    if published.startswith("postgresql"):
+        # The PostgreSQL path talks psycopg directly; SQLAlchemy is only for SQLite and publishing.
+        assert "sqlalchemy" not in result["modules"]
