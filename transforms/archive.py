@@ -71,23 +71,24 @@ def parse_month(username: str, month: str, body: bytes) -> ParsedMonth:
         )
     rows: list[dict[str, Any]] = []
     replays: list[tuple[dict[str, Any], GameMoves]] = []
+    seen: set[str] = set()
     for index, game in enumerate(document["games"]):
         row, moves = _parse_game(owner, month, index, game)
+        # A game listed twice in one body counts once (games are keyed by uuid): the first copy
+        # wins, with its own moves or its own parse error.
+        if row["game_id"] in seen:
+            continue
+        seen.add(row["game_id"])
         rows.append(row)
         if moves is not None and moves.plies:
             replays.append((row, moves))
-    games = _dedupe(pl.DataFrame(rows, schema=GAMES_SCHEMA, orient="row") if rows else None)
+    games = (
+        pl.DataFrame(rows, schema=GAMES_SCHEMA, orient="row") if rows else empty_frame(GAMES_SCHEMA)
+    )
     return ParsedMonth(
         games=conform(games, GAMES_SCHEMA),
-        moves=conform(_moves_frame(owner, replays, games), MOVES_SCHEMA),
+        moves=conform(_moves_frame(owner, replays), MOVES_SCHEMA),
     )
-
-
-def _dedupe(games: pl.DataFrame | None) -> pl.DataFrame:
-    if games is None:
-        return empty_frame(GAMES_SCHEMA)
-    # A game listed twice in one body must not be counted twice (games are keyed by uuid).
-    return games.unique(subset=["game_id"], keep="first", maintain_order=True)
 
 
 def _error_row(owner: str, month: str, index: int, game: object, message: str) -> dict[str, Any]:
@@ -307,13 +308,10 @@ def _clock_seconds(name: str) -> pl.Expr:
     )
 
 
-def _moves_frame(
-    owner: str, replays: list[tuple[dict[str, Any], GameMoves]], games: pl.DataFrame
-) -> pl.DataFrame:
+def _moves_frame(owner: str, replays: list[tuple[dict[str, Any], GameMoves]]) -> pl.DataFrame:
     """All plies of the month in one frame; derived columns are computed vectorised."""
     if not replays:
         return empty_frame(MOVES_SCHEMA)
-    kept = set(games["game_id"].to_list())
     plies: list[Ply] = []
     comments: list[str | None] = []
     ply_keys: list[int] = []
@@ -325,10 +323,6 @@ def _moves_frame(
     bases: list[int | None] = []
     incs: list[int | None] = []
     for key, (row, moves) in enumerate(replays):
-        if row["game_id"] not in kept:
-            continue
-        # Only the first copy of a duplicated game keeps its moves, as in the games frame.
-        kept.discard(row["game_id"])
         game_keys.append(key)
         game_ids.append(row["game_id"])
         owner_white.append(row["color"] == "white")

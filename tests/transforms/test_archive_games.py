@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -145,3 +146,15 @@ def test_empty_month_gives_empty_frames_with_the_schema() -> None:
     assert parsed.moves.height == 0
     assert parsed.games.schema == GAMES_SCHEMA
     assert parsed.moves.schema == MOVES_SCHEMA
+
+
+def test_duplicate_game_counts_once_with_its_first_copy(json_months: list[Any]) -> None:
+    owner, month, _, games = next(m for m in json_months if m[:2] == ("fabianocaruana", "2020-05"))
+    broken = {k: v for k, v in games[0].items() if k not in ("pgn", "tcn")}
+    body = json.dumps({"games": [broken, games[0], games[1], games[1]]}).encode()
+    parsed = parse_month(owner, month, body)
+    assert parsed.games["game_id"].to_list() == [games[0]["uuid"], games[1]["uuid"]]
+    assert parsed.games["parse_error"][0] is not None
+    # The kept copy of game 0 is the broken one: no moves may appear for it.
+    assert set(parsed.moves["game_id"]) == {games[1]["uuid"]}
+    assert parsed.moves.height == len(games[1]["tcn"]) // 2
