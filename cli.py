@@ -124,12 +124,13 @@ def import_(
     Reads DATA_DIR. Follow with `chess-patterns refresh USER --offline` to publish them.
     """
     from adapters.ingest import import_files
-    from transforms.usernames import InvalidUsernameError, normalize_username
+    from adapters.raw_store import PlayerLockedError
+    from transforms.usernames import normalize_username
 
     settings = _settings()
     try:
         report = import_files(settings, normalize_username(username), files)
-    except (InvalidUsernameError, ValueError, OSError) as error:
+    except (ValueError, OSError, PlayerLockedError) as error:
         raise _fail(str(error)) from None
     out.print(
         f"[bold]{report.username}[/]: {report.games_added} games added, "
@@ -179,7 +180,6 @@ def mirror(
 
     if not directory.is_dir():
         raise _fail(f"{directory} is not a folder of archives (<user>/<YYYY>/<MM>.json)")
-    err.print(f"mirror of {directory} at http://{host}:{port}/pub", highlight=False)
     serve_mirror(directory, host=host, port=port)
 
 

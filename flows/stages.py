@@ -12,7 +12,7 @@ from adapters.ingest import IngestReport, fetch_player
 from adapters.lake import Lake
 from adapters.parsing import ParseReport, build_lake
 from adapters.publish import PublishReport, publish_player
-from adapters.raw_store import RawStore
+from adapters.raw_store import PlayerLockedError, RawStore
 from adapters.warehouse import compute_summaries
 from settings import Settings
 from transforms.usernames import normalize_username
@@ -97,7 +97,7 @@ def refresh_player(
             f"{name} {month}: {why}" for month, why in outcome.parse.failed_months.items()
         ]
         outcome.publish = summarise_and_publish(settings, name)
-    except (ChessComError, LookupError, ValueError) as error:
+    except (ChessComError, PlayerLockedError, LookupError, ValueError) as error:
         outcome.error = str(error)
     except Exception as error:
         # One player's unexpected failure must not stop the others; the log keeps the traceback.
