@@ -174,8 +174,10 @@ OPENING_TREE = Summary(
     title="My repertoire tree (first 12 plies)",
     definition=(
         "Every position path of the first 12 plies (SAN moves joined by spaces) of the player's "
-        "games, one tree per colour, time classes pooled (time_class is always `all`; colour is "
-        "white or black, never `all`, because the two trees are different trees). Only paths "
+        "games, one tree per colour and one of all games (color `all`), time classes pooled "
+        "(time_class is always `all`: a repertoire does not change with the clock). In the `all` "
+        "tree my_move, on_main_line and left_main_line_here are null: whose move it was and my "
+        "main line only mean something within one colour. Only paths "
         "reached by at least 2 games are published (single games are noise and would dominate "
         "the size). Excluded: games with a parse_error or without moves (move-based) and games "
         "from a non-standard start (chess960, thematic), whose paths are not comparable. "
@@ -237,9 +239,10 @@ RATING_HISTORY = Summary(
         "Rated games with a known rating (games whose rated flag is unknown count as rated), per "
         "time class and day (the end time's date in the player's time zone). Ratings are "
         "Chess.com's pre-game ratings: rating_open is that of the day's first game, rating_close "
-        "that of its last. There is no time_class `all` (ratings of different time classes are "
-        "separate pools) and color is always `all`. Unrated games are left out because they do "
-        f"not move the rating. {_RESULTS_RULES}"
+        "that of its last. time_class `all` rows give the day's games and results but no "
+        "ratings (ratings of different time classes are separate pools); color is always "
+        "`all`. Unrated games are left out because they do not move the rating. "
+        f"{_RESULTS_RULES}"
     ),
     dimensions=(
         TIME_CLASS,

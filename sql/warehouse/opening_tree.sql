@@ -32,9 +32,10 @@ with_parent as (
 ),
 
 node_counts as (
-    select co, ply, parent_path, path, san, count(*) as games
+    -- per colour, and for both colours together (color `all`: the tree of every game)
+    select label(grouping(co), co) as co, ply, parent_path, path, san, count(*) as games
     from with_parent
-    group by co, ply, parent_path, path, san
+    group by grouping sets ((co, ply, parent_path, path, san), (ply, parent_path, path, san))
 ),
 
 ranked_children as (
@@ -62,11 +63,12 @@ deviations as (
 
 nodes as (
     select
-        w.co,
+        label(grouping(w.co), w.co) as co,
         w.ply,
         w.path,
         any_value(w.san) as move,
-        bool_and(w.is_player_move) as my_move,
+        -- whose move it was and "my main line" only mean something within one colour
+        case when grouping(w.co) = 0 then bool_and(w.is_player_move) end as my_move,
         count(*) as games,
         count(*) filter (where w.result = 'win') as wins,
         count(*) filter (where w.result = 'draw') as draws,
@@ -75,11 +77,15 @@ nodes as (
         stddev_samp(w.score) as score_sd,
         avg(w.expected) as expected_score,
         avg(w.score - w.expected) as residual,
-        bool_and(d.first_deviation is null or d.first_deviation > w.ply) as on_main_line,
-        count(*) filter (where d.first_deviation = w.ply) as left_main_line_here
+        case when grouping(w.co) = 0 then
+            bool_and(d.first_deviation is null or d.first_deviation > w.ply)
+        end as on_main_line,
+        case when grouping(w.co) = 0 then
+            count(*) filter (where d.first_deviation = w.ply)
+        end as left_main_line_here
     from with_parent as w
     left join deviations as d on w.game_id = d.game_id
-    group by w.co, w.ply, w.path
+    group by grouping sets ((w.co, w.ply, w.path), (w.ply, w.path))
 ),
 
 final as (

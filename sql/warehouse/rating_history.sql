@@ -1,6 +1,6 @@
 -- my rating over time: per day (in the player's time zone) and time class, rated games only
 with rated_games as (
-    -- unrated games do not move the rating; ratings of different time classes are separate pools
+    -- unrated games do not move the rating
     select
         tc, result, score, expected, rating, end_time, game_id,
         cast(timezone($timezone, end_time) as date) as local_day
@@ -10,7 +10,7 @@ with rated_games as (
 
 grouped as (
     select
-        tc as time_class,
+        label(grouping(tc), tc) as time_class,
         local_day as day,
         count(*) as games,
         count(*) filter (where result = 'win') as wins,
@@ -20,12 +20,13 @@ grouped as (
         stddev_samp(score) as score_sd,
         avg(expected) as expected_score,
         avg(score - expected) as residual,
-        arg_min(rating, (end_time, game_id)) as rating_open,
-        arg_max(rating, (end_time, game_id)) as rating_close,
-        min(rating) as rating_min,
-        max(rating) as rating_max
+        -- ratings of different time classes are separate pools: none for time_class `all`
+        case when grouping(tc) = 0 then arg_min(rating, (end_time, game_id)) end as rating_open,
+        case when grouping(tc) = 0 then arg_max(rating, (end_time, game_id)) end as rating_close,
+        case when grouping(tc) = 0 then min(rating) end as rating_min,
+        case when grouping(tc) = 0 then max(rating) end as rating_max
     from rated_games
-    group by tc, local_day
+    group by grouping sets ((tc, local_day), (local_day))
 ),
 
 final as (

@@ -164,7 +164,9 @@ def test_rating_history_per_local_day_rated_only() -> None:
         timezone="America/New_York",
     )
     history = out["rating_history"]
-    assert "all" not in set(history["time_class"])
+    # every day once more for all time classes together: results, but no mixed-pool rating
+    both = row(history, time_class="all", day=datetime(2024, 3, 4).date())
+    assert (both["games"], both["wins"], both["rating_close"]) == (3, 1, None)
     first = row(history, time_class="blitz", day=datetime(2024, 3, 3).date())
     assert (first["games"], first["rating_open"], first["rating_close"]) == (1, 1500, 1500)
     second = row(history, time_class="blitz", day=datetime(2024, 3, 4).date())
@@ -175,7 +177,8 @@ def test_rating_history_per_local_day_rated_only() -> None:
     assert second["expected_score"] == pytest.approx(expected)
     assert second["residual"] == pytest.approx(0.25 - expected)  # a loss and a draw
     assert row(history, time_class="rapid")["rating_close"] == 1800
-    assert history["games"].sum() == 4  # the unrated game is not in the history
+    # the unrated game is not in the history
+    assert history.filter(pl.col("time_class") != "all")["games"].sum() == 4
 
 
 def test_opponent_strength_buckets_and_edges() -> None:

@@ -69,7 +69,11 @@ def test_opening_tree_main_line_and_departures() -> None:
     assert row(tree, color="white", ply=12)["next_move"] is None
     black = row(tree, color="black", path="e4 c5")
     assert (black["games"], black["my_move"], black["score"]) == (2, True, 0.5)
-    assert not rows(tree, color="all")
+    # the tree of all games: white's five e4 games and black's two games after 1. e4
+    both = row(tree, color="all", path="e4")
+    assert (both["games"], both["next_move"], both["next_move_games"]) == (7, "e5", 5)
+    assert (both["my_move"], both["on_main_line"], both["left_main_line_here"]) == (None,) * 3
+    assert not rows(tree, color="all", path="d4")
 
 
 def _clocked(

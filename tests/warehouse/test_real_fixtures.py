@@ -19,9 +19,10 @@ pytestmark = pytest.mark.skipif(
 )
 
 PLAYERS = fixture_players(FIXTURES) if FIXTURES.is_dir() else []
-# Summaries whose rows are not additive over time class / colour: ranked lists, per-pool
-# ratings, and the opening tree (one tree per colour, time classes pooled).
-NOT_ADDITIVE = {"opponents", "rating_history", "opening_tree"}
+# Summaries whose rows are not additive over time class / colour: ranked lists (top N of each
+# group) and the opening tree (paths with >= 2 games: a path may pass the bar only for both
+# colours together).
+NOT_ADDITIVE = {"opponents", "opening_tree"}
 ADDITIVE = ("games", "wins", "draws", "losses")
 
 
