@@ -77,7 +77,12 @@ def test_sql_returns_registry_columns(everything: dict[str, pl.DataFrame], summa
         _DTYPES[c.type] for c in summary.columns
     ]
     assert frame.height > 0, f"{summary.name} produced no rows on the mixed fixture"
-    assert {"username", "time_class", "color"} <= set(frame.columns)
+    assert {"username", "time_class", "color", "games"} <= set(frame.columns)
+    everything = frame.filter((pl.col("time_class") == "all") & (pl.col("color") == "all"))
+    assert everything.height > 0, f"{summary.name} has no time_class = color = all rows"
+    if "wins" in frame.columns:  # results are shown: rating-adjusted, with an interval
+        shown = {"draws", "losses", "score", "score_low", "score_high", "expected_score"}
+        assert shown | {"residual", "low_sample"} <= set(frame.columns), summary.name
     assert summary.version >= 1
     assert len(summary.definition) > 80
     assert all(c.description for c in summary.columns)
