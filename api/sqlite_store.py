@@ -17,6 +17,7 @@ from adapters.db import (
     fetch_player,
     make_engine,
     player_with_rows_sql,
+    queries,
 )
 from api.problems import DatabaseUnavailableError
 from api.store import Profile, Records, Rows
@@ -88,7 +89,7 @@ class SqliteStore:
         return await run_in_threadpool(work)
 
     async def ping(self) -> None:
-        await self._run(lambda conn: conn.execute(text("select 1")).scalar_one(), None)
+        await self._run(lambda conn: conn.execute(text(queries()["ping"])).scalar_one(), None)
 
     async def close(self) -> None:
         self.engine.dispose()

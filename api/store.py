@@ -67,10 +67,6 @@ def _missing_table_pg(error: Exception) -> bool:
     return isinstance(error, psycopg.errors.UndefinedTable)
 
 
-# Every PostgreSQL read is one transaction that cannot write, opened and closed inside one message.
-BEGIN_READ_ONLY = "begin isolation level repeatable read, read only"
-
-
 class PostgresStore:
     """Read-only PostgreSQL access that is safe behind a transaction-mode pooler (Neon).
 
@@ -158,7 +154,10 @@ class PostgresStore:
         from psycopg import AsyncClientCursor
 
         cursor = AsyncClientCursor(conn)
-        await cursor.execute(f"{BEGIN_READ_ONLY}; {sql}; rollback", params or None)
+        sqls = queries()
+        await cursor.execute(
+            f"{sqls['begin_read_only']}; {sql}; {sqls['end_read_only']}", params or None
+        )
         cursor.nextset()
         records: Records = await cursor.fetchall()
         return records
@@ -199,12 +198,12 @@ class PostgresStore:
 
     async def read(self, statements: Sequence[str]) -> list[Records]:
         async def work(conn: Any) -> list[Records]:
-            await conn.execute(BEGIN_READ_ONLY)
+            await conn.execute(queries()["begin_read_only"])
             out = []
             for statement in statements:
                 cursor = await conn.execute(statement)
                 out.append(await cursor.fetchall() if cursor.description else [])
-            await conn.execute("rollback")
+            await conn.execute(queries()["end_read_only"])
             return out
 
         result: list[Records] = await self._run(work, missing=[])
@@ -212,7 +211,7 @@ class PostgresStore:
 
     async def ping(self) -> None:
         async def work(conn: Any) -> None:
-            await self._query(conn, "select 1")
+            await self._query(conn, queries()["ping"])
 
         await self._run(work, missing=None)
 

@@ -66,3 +66,15 @@ values (:name, :checksum, :applied_at);
 -- name: advisory_xact_lock
 -- serialises publishes of one player (and migrations); released at commit, so pooler-safe
 select pg_advisory_xact_lock(:key);
+
+-- name: begin_read_only
+-- every read of the api: one snapshot, and no write can happen in it
+begin isolation level repeatable read, read only;
+
+-- name: end_read_only
+-- closes a read of the api
+rollback;
+
+-- name: ping
+-- /readyz: the database answers
+select 1;
