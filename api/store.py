@@ -144,6 +144,10 @@ class PostgresStore:
                     if conn is not None:
                         await _discard(conn)
                     raise DatabaseUnavailableError("the database did not answer in time") from error
+                except Exception:
+                    if conn is not None:
+                        await _discard(conn)
+                    raise
             raise AssertionError("unreachable")
         finally:
             slots.release()
