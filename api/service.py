@@ -67,6 +67,14 @@ class Answer:
     etag: str
 
 
+def cache_tag(profile: Profile) -> str:
+    """Cache key of a publish: the content hash plus the publish time. Identical content published
+    again after other content (A, B, A) keeps its snapshot id (and so its ETag: the rows are the
+    same) but gets fresh cache entries, so published_at in bodies is never an older one."""
+    published: datetime = profile["published_at"]
+    return f"{profile['snapshot_id']}.{int(published.timestamp() * 1_000_000)}"
+
+
 def etag_for(snapshot_id: str, route: str, query: str) -> str:
     """Strong ETag: the snapshot id plus a short hash of route and query."""
     digest = hashlib.sha256(f"{route}?{query}".encode()).hexdigest()[:12]
@@ -198,7 +206,7 @@ class Service:
 
     async def render_profile(self, username: str, profile: Profile, route: str) -> Answer:
         snapshot = profile["snapshot_id"]
-        key = (snapshot, "", username)
+        key = (cache_tag(profile), "", username)
         cached = self.bodies.get(key)
         if cached is not None:
             return cached
@@ -256,7 +264,7 @@ class Service:
             self.pointers.pop(username)
             raise self._not_published(username)
         self.pointers.put(username, profile)
-        self.rows.put((profile["snapshot_id"], definition.name), rows)
+        self.rows.put((cache_tag(profile), definition.name), rows)
         return profile, rows
 
     async def summary(
@@ -276,15 +284,15 @@ class Service:
             self.check_filters(definition, filters)
             profile, rows = await self._read(username, definition)
         snapshot = profile["snapshot_id"]
-        key = (snapshot, name, query)
+        tag = cache_tag(profile)
+        key = (tag, name, query)
         cached = self.bodies.get(key)
         if cached is not None:
             return cached, etag_matches(if_none_match, cached.etag)
         etag = etag_for(snapshot, route, query)
         if etag_matches(if_none_match, etag):
             return Answer(b"", etag), True
-        redis_key = f"{snapshot}:{username}:{name}:{query}"
-        shared = await self.redis.get(redis_key)
+        shared = await self.redis.get(f"{tag}:{username}:{name}:{query}")
         if shared is not None:
             answer = Answer(shared, etag)
             self.bodies.put(key, answer)
@@ -300,10 +308,10 @@ class Service:
                 f"{username!r}; run `chess-patterns refresh {username}`.",
             )
         if rows is None:
-            rows = self.rows.get((snapshot, name))
+            rows = self.rows.get((tag, name))
         if rows is None:
             profile, rows = await self._read(username, definition)
-            snapshot = profile["snapshot_id"]
+            snapshot, tag = profile["snapshot_id"], cache_tag(profile)
         time_dim = _time_dimension(definition)
         kept = [row for row in rows if _keep(row, filters, time_dim)]
         sample_column = next(
@@ -331,6 +339,6 @@ class Service:
             "rows": kept,
         }
         answer = Answer(_dumps(body), etag_for(snapshot, route, query))
-        self.bodies.put((snapshot, name, query), answer)
-        await self.redis.set(f"{snapshot}:{username}:{name}:{query}", answer.body)
+        self.bodies.put((tag, name, query), answer)
+        await self.redis.set(f"{tag}:{username}:{name}:{query}", answer.body)
         return answer, False

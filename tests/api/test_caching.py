@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, text
 from adapters.db import sqlalchemy_url
 from adapters.publish import publish_player
 from tests.api.conftest import MakeClient
-from tests.api.sample import games_frame, results_frame
+from tests.api.sample import alice, games_frame, results_frame
 
 SUMMARY = "/v1/players/alice/summaries/results"
 
@@ -189,3 +189,22 @@ def test_an_expired_pointer_is_served_once_more_then_refreshed(
         time.sleep(0.02)
     assert seen[-1] != old
     assert client.get("/v1/players/alice").json()["snapshot_id"] == seen[-1]
+
+
+def test_content_published_again_is_not_served_with_its_old_publish_time(
+    published: str, make_client: MakeClient
+) -> None:
+    client = make_client(published, snapshot_ttl_seconds=0)
+    first = client.get(SUMMARY).json()
+    other = (
+        {"results": results_frame("alice", {("all", "all"): (0, 0, 1)})},
+        games_frame("alice", [("blitz", "white", "loss")]),
+    )
+    publish_player(published, "alice", *other)
+    assert client.get(SUMMARY).json()["snapshot_id"] != first["snapshot_id"]
+    summaries, games = alice()
+    publish_player(published, "alice", summaries, games)
+    again = client.get(SUMMARY).json()
+    assert again["snapshot_id"] == first["snapshot_id"]  # same content, same id
+    assert again["rows"] == first["rows"]
+    assert again["published_at"] > first["published_at"]
