@@ -144,3 +144,8 @@ def test_duckdb_reads_the_whole_lake_with_one_glob(
     glob = lake.games_glob("fabianocaruana")
     one = con.execute(f"select count(*), min(username), max(month) from read_parquet('{glob}')")
     assert one.fetchall() == [(17, "fabianocaruana", "2020-05")]
+    moves_glob = lake.moves_glob("fabianocaruana")
+    moves = con.execute(
+        f"select count(distinct game_id), min(ply) from read_parquet('{moves_glob}')"
+    )
+    assert moves.fetchall() == [(17, 1)]
