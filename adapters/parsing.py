@@ -9,11 +9,15 @@ from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from adapters.lake import Lake
-from settings import Settings
 from transforms.archive import MalformedArchiveError, parse_month
 from transforms.usernames import normalize_username
+
+if TYPE_CHECKING:
+    # Only for annotations: worker processes import this module and need not load pydantic.
+    from settings import Settings
 
 _YEAR_RE = re.compile(r"\d{4}")
 _MONTH_FILE_RE = re.compile(r"(\d{2})\.json")
