@@ -134,9 +134,10 @@ class PostgresStore:
                     if _missing_table_pg(error):
                         return missing
                     if isinstance(error, psycopg.OperationalError | psycopg.InterfaceError):
-                        # A pooled connection the server dropped (restart, Neon suspend): once
-                        # more on a fresh one.
+                        # A pooled connection the server dropped (restart, Neon suspend): the
+                        # other idle ones went with it, so drop them all and retry on a new one.
                         if reused and attempt == 1:
+                            await self.close()
                             continue
                         raise DatabaseUnavailableError(str(error).strip()) from error
                     raise

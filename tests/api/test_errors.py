@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from pathlib import Path
 
@@ -128,6 +129,13 @@ def test_a_dropped_database_connection_is_replaced(
     publish_player(postgres_url, "alice", summaries, games)
     client = make_client(postgres_url, cache_entries=0, snapshot_ttl_seconds=0)
     assert client.get(SUMMARY).status_code == 200
+    store = client.app.state.store  # type: ignore[attr-defined]
+
+    async def several_at_once() -> None:
+        await asyncio.gather(*(store.ping() for _ in range(4)))
+
+    assert client.portal is not None
+    client.portal.call(several_at_once)  # the pool now holds several idle connections
     database = postgres_url.rsplit("/", 1)[1]
     with psycopg.connect(postgres_url, autocommit=True) as admin:
         killed = admin.execute(
