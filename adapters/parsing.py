@@ -7,6 +7,7 @@ import multiprocessing
 import re
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -82,7 +83,10 @@ def parse_one_month(lake_root: Path, username: str, month: str, path: Path) -> _
         parsed = parse_month(username, month, body)
     except MalformedArchiveError as error:
         return _Outcome(month, str(error))
-    Lake(lake_root).write_month(username, month, parsed, sha)
+    try:
+        Lake(lake_root).write_month(username, month, parsed, sha)
+    except OSError as error:
+        return _Outcome(month, f"cannot write the lake partition: {error}")
     return _Outcome(month, None)
 
 
@@ -91,7 +95,11 @@ def _run(settings: Settings, username: str, todo: list[tuple[str, Path]]) -> Ite
     workers = min(settings.parse_workers, len(todo))
     if workers <= 1:
         for month, path in todo:
-            yield parse_one_month(lake_root, username, month, path)
+            try:
+                yield parse_one_month(lake_root, username, month, path)
+            except Exception as error:
+                # Same contract as with workers: one month's crash must not stop the others.
+                yield _Outcome(month, f"parser crashed: {type(error).__name__}: {error}")
         return
     # Workers write their own partitions and return only a status, so no frame crosses processes;
     # at most 2 months per worker are in flight, which bounds memory in a long backfill.
@@ -102,8 +110,19 @@ def _run(settings: Settings, username: str, todo: list[tuple[str, Path]]) -> Ite
         queue = list(todo)
         while queue or pending:
             while queue and len(pending) < 2 * workers:
-                month, path = queue.pop(0)
-                pending[pool.submit(parse_one_month, lake_root, username, month, path)] = month
+                month, path = queue[0]
+                try:
+                    future = pool.submit(parse_one_month, lake_root, username, month, path)
+                except BrokenProcessPool as error:
+                    # A worker died (e.g. killed for memory): the pool takes no more work.
+                    for month, _ in queue:
+                        yield _Outcome(month, f"not parsed, the worker pool broke: {error}")
+                    queue.clear()
+                    break
+                queue.pop(0)
+                pending[future] = month
+            if not pending:
+                break
             finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
             future = next(iter(finished))
             month = pending.pop(future)

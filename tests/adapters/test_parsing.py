@@ -86,3 +86,18 @@ def test_unknown_player_gives_empty_report(tmp_path: Path) -> None:
     report = build_lake(Settings.model_validate({"data_dir": tmp_path}), "nobody")
     assert report.months_parsed == []
     assert report.games == 0
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_unwritable_month_fails_alone(fixtures_dir: Path, tmp_path: Path, workers: int) -> None:
+    settings = _raw_copy(fixtures_dir, tmp_path, "shaunchess123")
+    settings = settings.model_copy(update={"parse_workers": workers})
+    # A file where the month's partition directory must go: the write fails for that month only.
+    blocker = settings.lake_dir / "moves" / "username=shaunchess123" / "month=2025-08"
+    blocker.parent.mkdir(parents=True)
+    blocker.write_text("not a directory")
+    report = build_lake(settings, "shaunchess123")
+    assert list(report.failed_months) == ["2025-08"]
+    assert "cannot write" in report.failed_months["2025-08"]
+    assert len(report.months_parsed) == 35
+    assert report.games == 201 - 47
