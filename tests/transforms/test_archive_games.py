@@ -49,6 +49,9 @@ def _expected(owner: str, month: str, game: dict[str, Any]) -> dict[str, Any]:
     accuracies = game.get("accuracies", {})
     other = "black" if color == "white" else "white"
     start = game.get("start_time")
+    pgn_start = datetime.strptime(
+        f"{_tag(game['pgn'], 'UTCDate')} {_tag(game['pgn'], 'UTCTime')}", "%Y.%m.%d %H:%M:%S"
+    ).replace(tzinfo=UTC)
     return {
         "game_id": game["uuid"],
         "username": owner,
@@ -80,8 +83,9 @@ def _expected(owner: str, month: str, game: dict[str, Any]) -> dict[str, Any]:
         "match": game.get("match"),
         "plies": len(game["tcn"]) // 2,
         "parse_error": None,
-        **({"start_time": datetime.fromtimestamp(start, UTC)} if start else {}),
-        **({"duration_seconds": game["end_time"] - start} if start else {}),
+        # Daily games carry start_time; live games start at the PGN's UTCDate + UTCTime.
+        "start_time": datetime.fromtimestamp(start, UTC) if start else pgn_start,
+        "duration_seconds": game["end_time"] - (start or int(pgn_start.timestamp())),
     }
 
 
