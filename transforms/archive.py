@@ -232,13 +232,18 @@ def _game_row(
         "initial_fen": initial_fen,
         "parse_error": None,
     }
-    board = make_board(rules, setup)
-    if isinstance(pgn, str):
-        moves = replay_movetext(movetext, board)
-    elif isinstance(game.get("tcn"), str):
-        moves = replay_tcn(game["tcn"], board)
-    else:
-        raise GameParseError("game has neither a pgn nor a tcn move list")
+    try:
+        board = make_board(rules, setup)
+        if isinstance(pgn, str):
+            moves = replay_movetext(movetext, board)
+        elif isinstance(game.get("tcn"), str):
+            moves = replay_tcn(game["tcn"], board)
+        else:
+            raise GameParseError("game has neither a pgn nor a tcn move list")
+    except GameParseError as error:
+        # The game-level facts read fine; only the moves are unusable: keep the row, no moves.
+        row["parse_error"] = str(error)[:500]
+        return row, None
     row["plies"] = len(moves.plies)
     return row, moves
 

@@ -162,3 +162,16 @@ def test_duplicate_game_counts_once_with_its_first_copy(json_months: list[Any]) 
     # The kept copy of game 0 is the broken one: no moves may appear for it.
     assert set(parsed.moves["game_id"]) == {games[1]["uuid"]}
     assert parsed.moves.height == len(games[1]["tcn"]) // 2
+
+
+def test_unplayable_moves_keep_the_game_facts(json_months: list[Any]) -> None:
+    owner, month, _, games = next(m for m in json_months if m[:2] == ("fabianocaruana", "2020-05"))
+    game = dict(games[0])
+    game["pgn"] = game["pgn"].replace(" 2. ", " 2. Ke3 ", 1)  # an illegal second white move
+    row = parse_month(owner, month, json.dumps({"games": [game]}).encode()).games.row(0, named=True)
+    assert row["parse_error"] is not None
+    assert "Ke3" in row["parse_error"]
+    assert row["plies"] is None
+    expected = _expected(owner, month, games[0])
+    for name in ("rating", "opponent", "result", "termination", "time_class", "eco_url"):
+        assert row[name] == expected[name], name
