@@ -49,8 +49,13 @@ _ROLLUP = (
     "Rolled up over time class and colour with GROUPING SETS; `all` labels a rolled-up dimension."
 )
 _RESULTS_RULES = (
-    "score = (wins + draws / 2) / games, with a 95 % interval mean ± 1.96·sd/√games clipped to "
-    "[0, 1] (a single game gives [0, 1]); low_sample when games < 10. expected_score is the mean "
+    "score = (wins + draws / 2) / games, with a 95 % interval: mean ± 1.96·sd/√games clipped to "
+    "[0, 1] (a single game gives [0, 1]), widened where narrower to the Wilson 95 % interval of "
+    "the score read as a share of games (low = the lower of the two lows, high = the higher of "
+    "the two highs), because the normal interval collapses to a point when every game has the "
+    "same result (5 wins of 5 gives [0.566, 1], not [1, 1]) and a per-game score with mean p "
+    "can vary up to p·(1 - p), the spread Wilson allows for; low_sample when games < 10. "
+    "expected_score is the mean "
     "Elo expectation 1 / (1 + 10^((opponent_rating - rating) / 400)) over the games where both "
     "pre-game ratings are known, residual the mean of score - expectation over those same games "
     "(positive: better than the ratings predict). Unrated games count in the results because "
@@ -83,7 +88,7 @@ def _results_block(noun: str = "Games in the group") -> tuple[Column, ...]:
 
 RESULTS = Summary(
     name="results",
-    version=1,
+    version=2,
     title="Results by time class and colour",
     definition=(
         f"Every game of the player (rated and unrated, every variant). {_ROLLUP} {_RESULTS_RULES} "
@@ -116,7 +121,7 @@ def _share(name: str, what: str, n: str) -> tuple[Column, ...]:
 
 OVERVIEW = Summary(
     name="overview",
-    version=1,
+    version=2,
     title="Overview: how much, how well, since when",
     definition=(
         f"Every game of the player (rated and unrated, every variant). {_ROLLUP} {_RESULTS_RULES} "
@@ -141,7 +146,7 @@ OVERVIEW = Summary(
 
 OPENINGS = Summary(
     name="openings",
-    version=1,
+    version=2,
     title="Openings by colour: family, variation, ECO",
     definition=(
         "Every game of the player, grouped by opening family and variation (from Chess.com's "
@@ -170,7 +175,7 @@ OPENINGS = Summary(
 
 OPENING_TREE = Summary(
     name="opening_tree",
-    version=1,
+    version=2,
     title="My repertoire tree (first 12 plies)",
     definition=(
         "Every position path of the first 12 plies (SAN moves joined by spaces) of the player's "
@@ -206,7 +211,7 @@ OPENING_TREE = Summary(
 
 TIME_OF_DAY = Summary(
     name="time_of_day",
-    version=1,
+    version=2,
     title="When I play well: hour and weekday",
     definition=(
         "Live games by the hour and weekday they started, once in UTC (zone `utc`) and once in "
@@ -233,7 +238,7 @@ TIME_OF_DAY = Summary(
 
 RATING_HISTORY = Summary(
     name="rating_history",
-    version=1,
+    version=2,
     title="Rating over time",
     definition=(
         "Rated games with a known rating (games whose rated flag is unknown count as rated), per "
@@ -269,7 +274,7 @@ RATING_HISTORY = Summary(
 
 OPPONENT_STRENGTH = Summary(
     name="opponent_strength",
-    version=1,
+    version=2,
     title="Against stronger and weaker opponents",
     definition=(
         "Games where both pre-game ratings are known (the others cannot be placed), by "
@@ -366,7 +371,7 @@ _SESSIONS_RULE = (
 
 TILT = Summary(
     name="tilt",
-    version=1,
+    version=2,
     title="Do I play worse after losing?",
     definition=(
         f"{_SESSIONS_RULE} Each row describes the games that follow something in the same "
@@ -388,7 +393,7 @@ TILT = Summary(
 
 SESSIONS = Summary(
     name="sessions",
-    version=1,
+    version=2,
     title="How long I play in a row",
     definition=(
         f"{_SESSIONS_RULE} Rows by the game's index in its session (1 ... 9, 10+, `all`) and "
@@ -454,7 +459,7 @@ GAME_LENGTH = Summary(
 
 CASTLING = Summary(
     name="castling",
-    version=1,
+    version=2,
     title="King safety habits",
     definition=(
         f"{_MOVE_BASED} Each game by the player's first castling (kingside, queenside, none) and "
@@ -484,7 +489,7 @@ CASTLING = Summary(
 
 MATERIAL = Summary(
     name="material",
-    version=1,
+    version=2,
     title="Converting and defending without an engine",
     definition=(
         f"{_MOVE_BASED} Material balance is the player's side's material minus the opponent's "
@@ -510,7 +515,7 @@ MATERIAL = Summary(
 
 OPPONENTS = Summary(
     name="opponents",
-    version=1,
+    version=2,
     title="Who I meet",
     definition=(
         "Opponents by their lowercased username (shown as last seen), per time class x colour "
@@ -570,7 +575,7 @@ ACCURACY = Summary(
 
 TRENDS = Summary(
     name="trends",
-    version=1,
+    version=2,
     title="Am I improving? Month by month",
     definition=(
         "Every game by month (the archive month, YYYY-MM in UTC) and time class x colour with "

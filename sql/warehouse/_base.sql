@@ -1,15 +1,21 @@
 -- shared helpers run before every summary: interval macros, the per-game base `pg`, live sessions `sg`
 
--- wilson 95 % score interval for k successes out of n (z = 1.96, z² = 3.8416)
-create or replace macro wilson_low(k, n) as
+-- wilson 95 % score interval for a share p of n (z = 1.96, z² = 3.8416); a float p·(1 - p) can
+-- dip a hair below 0 at p = 1, hence greatest(0, ...)
+create or replace macro wilson_p_low(p, n) as
     case when n > 0 then greatest(0.0,
-        ((k / n) + 1.9208 / n - 1.96 * sqrt((k / n) * (1 - k / n) / n + 0.9604 / (n * n)))
+        (p + 1.9208 / n - 1.96 * sqrt(greatest(0.0, p * (1 - p)) / n + 0.9604 / (n * n)))
         / (1 + 3.8416 / n)) end;
 
-create or replace macro wilson_high(k, n) as
+create or replace macro wilson_p_high(p, n) as
     case when n > 0 then least(1.0,
-        ((k / n) + 1.9208 / n + 1.96 * sqrt((k / n) * (1 - k / n) / n + 0.9604 / (n * n)))
+        (p + 1.9208 / n + 1.96 * sqrt(greatest(0.0, p * (1 - p)) / n + 0.9604 / (n * n)))
         / (1 + 3.8416 / n)) end;
+
+-- the same for k successes out of n
+create or replace macro wilson_low(k, n) as wilson_p_low(k / n, n);
+
+create or replace macro wilson_high(k, n) as wilson_p_high(k / n, n);
 
 -- mean ± 1.96·sd/√n clipped to [lo, hi]; one observation says nothing about spread, so [lo, hi]
 create or replace macro mean_low(m, sd, n, lo, hi) as
@@ -17,6 +23,17 @@ create or replace macro mean_low(m, sd, n, lo, hi) as
 
 create or replace macro mean_high(m, sd, n, lo, hi) as
     case when n > 1 then least(hi, greatest(lo, m + 1.96 * sd / sqrt(n))) when n = 1 then hi end;
+
+-- interval of a mean score (1 / 0.5 / 0 per game): the spec's mean ± 1.96·sd/√n, widened to
+-- at least the wilson interval of the score read as a share of n. the normal interval
+-- collapses to a point when every game has the same result (sd = 0: 5 wins of 5 gave [1, 1]),
+-- while a per-game score in [0, 1] with mean p can have any variance up to p·(1 - p): the
+-- wilson interval is what that worst case (no draws) still allows
+create or replace macro score_interval_low(m, sd, n) as
+    least(mean_low(m, sd, n, 0.0, 1.0), wilson_p_low(m, n));
+
+create or replace macro score_interval_high(m, sd, n) as
+    greatest(mean_high(m, sd, n, 0.0, 1.0), wilson_p_high(m, n));
 
 -- elo expected score of a player rated me against opp
 create or replace macro elo_expected(me, opp) as 1.0 / (1.0 + power(10.0, (opp - me) / 400.0));

@@ -66,8 +66,8 @@ final as (
         draws,
         losses,
         score,
-        mean_low(score, score_sd, games, 0.0, 1.0) as score_low,
-        mean_high(score, score_sd, games, 0.0, 1.0) as score_high,
+        score_interval_low(score, score_sd, games) as score_low,
+        score_interval_high(score, score_sd, games) as score_high,
         expected_score,
         residual,
         games < 10 as low_sample

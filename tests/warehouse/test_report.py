@@ -9,7 +9,7 @@ from rich.console import Console
 from adapters.report import render_report
 from adapters.warehouse import compute_summaries_from_frames
 from tests.warehouse.frames import game, games_frame, moves_frame
-from transforms.catalogue import SUMMARIES
+from transforms.catalogue import BY_NAME, SUMMARIES
 
 
 def _render(tables: dict[str, list[dict[str, object]]]) -> str:
@@ -106,9 +106,9 @@ def test_wide_summaries_split_into_parts_that_fit() -> None:
     console = Console(record=True, width=100, color_system=None)
     render_report(console, "alice", {name: frame.to_dicts() for name, frame in out.items()})
     text = console.export_text()
-    assert "(results v1, part 1 of" in text
+    assert f"(results v{BY_NAME['results'].version}, part 1 of" in text
     assert max(len(line) for line in text.splitlines()) <= 100
     # the interval is never cut: the score cell is whole. Scores 1 x4, 0.5 x4, 0 x4: sample
-    # variance 2/11, half width 1.96 * sqrt(2/11) / sqrt(12) = 0.241
-    half = 1.96 * (2 / 11) ** 0.5 / 12**0.5
-    assert f"0.50 [{0.5 - half:.2f}, {0.5 + half:.2f}] n=12" in text
+    # variance 2/11, normal half width 1.96 * sqrt(2/11) / sqrt(12) = 0.241; Wilson of .5 out
+    # of 12 is wider, half 1.96 * sqrt(.25 / 12 + .9604 / 144) / (1 + 3.8416 / 12) = 0.246
+    assert "0.50 [0.25, 0.75] n=12" in text

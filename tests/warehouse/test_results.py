@@ -60,9 +60,12 @@ def test_all_row_by_hand(results: pl.DataFrame) -> None:
     assert row["username"] == "alice"
     assert (row["games"], row["wins"], row["draws"], row["losses"]) == (5, 2, 2, 1)
     assert row["score"] == pytest.approx(0.6)
-    # scores 1, .5, 0, 1, .5: sample sd = sqrt(.7 / 4)
+    # scores 1, .5, 0, 1, .5: sample sd = sqrt(.7 / 4), normal half width 0.3667: [.2333, .9667].
+    # Wilson of .6 out of 5: centre (.6 + .38416) / 1.76832 = .55655, half
+    # 1.96 * sqrt(.24 / 5 + .038416) / 1.76832 = .32583: [.2307, .8824]. The lower low, the
+    # higher high: Wilson's low, the normal high.
     half = 1.96 * math.sqrt(0.7 / 4) / math.sqrt(5)
-    assert row["score_low"] == pytest.approx(0.6 - half)
+    assert row["score_low"] == pytest.approx(0.2307, abs=1e-4)
     assert row["score_high"] == pytest.approx(0.6 + half)
     assert row["low_sample"] is True
     # game 2 has no ratings: left out of the expectation only
@@ -83,7 +86,9 @@ def test_breakdowns_by_hand(results: pl.DataFrame) -> None:
     blitz_white = _row(results, "blitz", "white")
     assert (blitz_white["games"], blitz_white["wins"], blitz_white["draws"]) == (2, 1, 1)
     assert blitz_white["score"] == pytest.approx(0.75)
-    assert blitz_white["score_low"] == pytest.approx(0.75 - 1.96 * math.sqrt(0.125) / math.sqrt(2))
+    # normal: .75 - 1.96 * sqrt(.125) / sqrt(2) = .26; Wilson of .75 out of 2: centre
+    # (.75 + .9604) / 2.9208 = .58559, half 1.96 * sqrt(.1875 / 2 + .2401) / 2.9208 = .38773
+    assert blitz_white["score_low"] == pytest.approx(0.1979, abs=1e-4)
     assert blitz_white["score_high"] == 1.0  # clipped
     black = _row(results, "all", "black")
     assert (black["games"], black["wins"], black["losses"]) == (2, 1, 1)
@@ -103,7 +108,10 @@ def test_fide_table_ends() -> None:
     )
     assert row["performance_fide"] == pytest.approx(1400 + 800)
     assert row["performance_linear"] == pytest.approx(1900)
-    assert row["score_low"] == row["score_high"] == 1.0  # sd 0: the normal interval collapses
+    # sd 0 collapses the normal interval to [1, 1]; Wilson of 3 out of 3 keeps it honest:
+    # (1 + 1.9208 / 3 - 1.96 * sqrt(.9604 / 9)) / (1 + 3.8416 / 3) = 1 / 2.28053 = .43849
+    assert row["score_low"] == pytest.approx(0.4385, abs=1e-4)
+    assert row["score_high"] == 1.0
 
 
 def test_no_games_gives_empty_tables() -> None:
