@@ -12,8 +12,9 @@ from fastapi import FastAPI, Request
 from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
+from api import games
 from api.cache import RedisCache
-from api.models import Health, PlayerProfile, ProblemDetails, Ready, SummaryResponse
+from api.models import GamesPage, Health, PlayerProfile, ProblemDetails, Ready, SummaryResponse
 from api.problems import PROBLEM_JSON, ProblemError, install_problem_handlers, problem_response
 from api.ratelimit import RateLimitMiddleware
 from api.service import SNAPSHOT_CHECK_SECONDS, Answer, Filters, Service, etag_matches
@@ -108,6 +109,83 @@ _SUMMARY_PARAMS = [
         "description": "Keep rows on or before this day (summaries with a date or month).",
         "schema": {"type": "string", "format": "date"},
     },
+    _IF_NONE_MATCH_PARAM,
+]
+
+
+def _query_param(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema,
+    }
+
+
+_GAMES_PARAMS = [
+    _USERNAME_PARAM,
+    _query_param(
+        "time_class",
+        "Only games of this time class (`all`: no filter).",
+        {"type": "string", "enum": ["all", *games.TIME_CLASSES]},
+    ),
+    _query_param(
+        "color",
+        "Only games the player had this colour in (`all`: no filter).",
+        {"type": "string", "enum": ["all", *games.COLORS]},
+    ),
+    _query_param(
+        "result",
+        "Only games with this result for the player.",
+        {"type": "string", "enum": list(games.RESULTS)},
+    ),
+    _query_param(
+        "termination",
+        "Only games that ended this way.",
+        {"type": "string", "enum": list(games.TERMINATIONS)},
+    ),
+    _query_param(
+        "opening_family",
+        "Only games of this opening family, exactly as in the summaries (e.g. `Sicilian Defense`).",
+        {"type": "string", "pattern": games.OPENING_FAMILY_PATTERN},
+    ),
+    _query_param(
+        "eco",
+        "Only games with this ECO code (any case).",
+        {"type": "string", "pattern": games.ECO_PATTERN},
+    ),
+    _query_param("rated", "Only rated (true) or unrated (false) games.", {"type": "boolean"}),
+    _query_param(
+        "since",
+        "Only games that ended on or after this day (UTC).",
+        {"type": "string", "format": "date"},
+    ),
+    _query_param(
+        "until",
+        "Only games that ended on or before this day (UTC).",
+        {"type": "string", "format": "date"},
+    ),
+    _query_param(
+        "opponent",
+        "Only games against this opponent (username, any case).",
+        {"type": "string", "pattern": games.OPPONENT_PATTERN},
+    ),
+    _query_param(
+        "limit",
+        f"Games per page (default {games.DEFAULT_LIMIT}).",
+        {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": games.MAX_LIMIT,
+            "default": games.DEFAULT_LIMIT,
+        },
+    ),
+    _query_param(
+        "offset",
+        "Games to skip (the `next` link of a page gives the following one).",
+        {"type": "integer", "minimum": 0, "maximum": games.MAX_OFFSET, "default": 0},
+    ),
     _IF_NONE_MATCH_PARAM,
 ]
 
@@ -243,6 +321,31 @@ def create_app(
         route = f"/v1/players/{user}/summaries/{name}"
         answer, current = await service.summary(
             user, name, filters, route, request.headers.get("if-none-match")
+        )
+        return respond(answer, current=current)
+
+    @app.get(
+        "/v1/players/{username}/games",
+        response_model=None,
+        responses={
+            200: {"model": GamesPage, "headers": _CACHING},
+            **_ERRORS,
+            404: _problem("The player was never published."),
+        },
+        summary="A player's games, filtered: the drill-down behind every summary number",
+        tags=["players"],
+        openapi_extra={"parameters": _GAMES_PARAMS},
+    )
+    async def get_games(request: Request) -> Response:
+        """The player's games matching the filters, newest first (game_id breaks ties), one
+        page at a time, with the number of matching games: a summary's count for a group is
+        the `total` of the same filters here. Unknown parameters are refused (422), so a
+        misspelt filter never passes for "all games"."""
+        user = _normalize(request.path_params["username"])
+        query = games.parse_games_query(request.query_params)
+        route = f"/v1/players/{user}/games"
+        answer, current = await service.games(
+            user, query, route, request.headers.get("if-none-match")
         )
         return respond(answer, current=current)
 

@@ -43,6 +43,7 @@ class PlayerProfile(BaseModel):
                             "href": "/v1/players/hikaru/summaries/results",
                         }
                     ],
+                    "games_href": "/v1/players/hikaru/games",
                 }
             ]
         }
@@ -58,6 +59,7 @@ class PlayerProfile(BaseModel):
     last_game_at: datetime | None = Field(description="End time of the latest game.")
     published_bytes: int = Field(description="Bytes the player's rows occupy in the database.")
     summaries: list[SummaryRef]
+    games_href: str = Field(description="Route of the player's games (the drill-down).")
 
 
 class ColumnInfo(BaseModel):
@@ -122,6 +124,84 @@ class SummaryResponse(BaseModel):
     sample_size: SampleSize
     columns: list[ColumnInfo]
     rows: list[dict[str, Any]] = Field(description="One object per row, keyed by column name.")
+
+
+class GameRow(BaseModel):
+    """One game from the player's side: the facts a summary's numbers are counted from."""
+
+    game_id: str = Field(description="Chess.com game uuid (or a derived id for PGN imports).")
+    url: str | None = Field(description="The game on chess.com.")
+    end_time: datetime | None = Field(description="When the game ended (UTC).")
+    time_class: str | None = Field(description="bullet, blitz, rapid or daily.")
+    color: str | None = Field(description="The player's colour: white or black.")
+    rated: bool | None
+    rating: int | None = Field(description="The player's rating after the game.")
+    opponent: str | None = Field(description="Opponent's username as Chess.com displays it.")
+    opponent_rating: int | None
+    result: str | None = Field(description="The player's result: win, draw or loss.")
+    termination: str | None = Field(description="How the game ended (checkmate, timeout, ...).")
+    eco: str | None = Field(description="ECO code, e.g. C65.")
+    opening_family: str | None = Field(description="From Chess.com's opening URL.")
+    opening_variation: str | None
+    plies: int | None = Field(description="Half-moves played.")
+    accuracy: float | None = Field(description="The player's accuracy, when Chess.com has it.")
+
+
+class GamesPage(BaseModel):
+    """One page of a player's games matching the filters, newest first (game_id breaks ties)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "username": "hikaru",
+                    "snapshot_id": _SNAPSHOT,
+                    "published_at": "2026-01-02T03:04:05.123456Z",
+                    "route": "/v1/players/hikaru/games",
+                    "query": {"time_class": "blitz", "result": "loss"},
+                    "limit": 1,
+                    "offset": 0,
+                    "total": 2,
+                    "next": (
+                        "/v1/players/hikaru/games?time_class=blitz&result=loss&limit=1&offset=1"
+                    ),
+                    "games": [
+                        {
+                            "game_id": "0c5f2b9e-1d3a-11ee-8a1b-6cfe544c0428",
+                            "url": "https://www.chess.com/game/live/80123456789",
+                            "end_time": "2024-01-05T12:00:00Z",
+                            "time_class": "blitz",
+                            "color": "white",
+                            "rated": True,
+                            "rating": 3251,
+                            "opponent": "MagnusCarlsen",
+                            "opponent_rating": 3280,
+                            "result": "loss",
+                            "termination": "resignation",
+                            "eco": "C65",
+                            "opening_family": "Ruy Lopez Opening",
+                            "opening_variation": "Berlin Defense 4.d3",
+                            "plies": 84,
+                            "accuracy": 91.4,
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    username: str
+    snapshot_id: str = Field(description="The snapshot the games come from (also in the ETag).")
+    published_at: datetime
+    route: str = Field(description="The route that produced this response.")
+    query: dict[str, str] = Field(
+        description="The filters applied (normalised: eco upper-case, opponent lower-case)."
+    )
+    limit: int = Field(description="Largest number of games on this page.")
+    offset: int = Field(description="Games skipped before this page.")
+    total: int = Field(description="Games matching the filters, over all pages.")
+    next: str | None = Field(description="The next page's route and query; null on the last.")
+    games: list[GameRow]
 
 
 class Health(BaseModel):

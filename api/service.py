@@ -10,11 +10,13 @@ import time
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import orjson
 
 from adapters.db import SummaryDefinition
 from api.cache import LRU, RedisCache, TTLCache
+from api.games import GamesQuery
 from api.problems import ProblemError
 from api.store import Profile, Rows, Store
 
@@ -28,6 +30,7 @@ SNAPSHOT_CHECK_SECONDS = 1.0
 SNAPSHOT_STALE_SECONDS = 10.0
 # Definitions change only with `db upgrade`; re-read them at most this often.
 DEFINITIONS_CHECK_SECONDS = 30.0
+GAMES_PAGE_SHARE = 16
 SAMPLE_SIZE_COLUMNS = ("games", "n")
 TIME_DIMENSION_TYPES = ("date", "timestamp")
 
@@ -137,6 +140,8 @@ class Service:
         self.pointers: TTLCache[str, Profile] = TTLCache(snapshot_ttl_seconds, cache_entries)
         self.bodies: LRU[tuple[str, str, str], Answer] = LRU(cache_entries)
         self.rows: LRU[tuple[str, str], Rows] = LRU(cache_entries // 4 if cache_entries else 0)
+        # A games page is up to MAX_LIMIT rows (~150 kB), so far fewer of them are kept.
+        self.pages: LRU[tuple[str, str, str], Answer] = LRU(cache_entries // GAMES_PAGE_SHARE)
         self._definitions: dict[str, SummaryDefinition] = {}
         self._definitions_at = -math.inf
         self._refreshing: set[str] = set()
@@ -234,6 +239,7 @@ class Service:
             "last_game_at": profile["last_game_at"],
             "published_bytes": profile["published_bytes"],
             "summaries": listing,
+            "games_href": f"{route}/games",
         }
         answer = Answer(_dumps(body), etag_for(snapshot, route, ""))
         self.bodies.put(key, answer)
@@ -342,3 +348,60 @@ class Service:
         self.bodies.put((tag, name, query), answer)
         await self.redis.set(f"{tag}:{username}:{name}:{query}", answer.body)
         return answer, False
+
+    # -- the games route (drill-down) -----------------------------------------------------------
+
+    async def games(
+        self,
+        username: str,
+        query: GamesQuery,
+        route: str,
+        if_none_match: str | None,
+    ) -> tuple[Answer, bool]:
+        """One page of the player's games matching the query, and whether the ETag is current."""
+        key = query.key()
+        profile = self._pointer(username)
+        if profile is not None:
+            tag = cache_tag(profile)
+            cached = self.pages.get((tag, username, key))
+            if cached is not None:
+                return cached, etag_matches(if_none_match, cached.etag)
+            etag = etag_for(profile["snapshot_id"], route, key)
+            if etag_matches(if_none_match, etag):
+                return Answer(b"", etag), True
+            shared = await self.redis.get(f"{tag}:{username}:/games:{key}")
+            if shared is not None:
+                answer = Answer(shared, etag)
+                self.pages.put((tag, username, key), answer)
+                return answer, False
+
+        # Pointer, count and page from one statement: all three from one snapshot.
+        profile, total, rows = await self.store.games_page(username, query)
+        if profile is None:
+            self.pointers.pop(username)
+            raise self._not_published(username)
+        self.pointers.put(username, profile)
+        snapshot, tag = profile["snapshot_id"], cache_tag(profile)
+        filters = query.as_query()
+        following = query.offset + len(rows)
+        next_href = (
+            f"{route}?{urlencode({**filters, 'limit': query.limit, 'offset': following})}"
+            if rows and following < total
+            else None
+        )
+        body = {
+            "username": username,
+            "snapshot_id": snapshot,
+            "published_at": profile["published_at"],
+            "route": route,
+            "query": filters,
+            "limit": query.limit,
+            "offset": query.offset,
+            "total": total,
+            "next": next_href,
+            "games": rows,
+        }
+        answer = Answer(_dumps(body), etag_for(snapshot, route, key))
+        self.pages.put((tag, username, key), answer)
+        await self.redis.set(f"{tag}:{username}:/games:{key}", answer.body)
+        return answer, etag_matches(if_none_match, answer.etag)

@@ -19,8 +19,9 @@ from adapters.db import (
     player_with_rows_sql,
     queries,
 )
+from api.games import GamesQuery, decode_games_page
 from api.problems import DatabaseUnavailableError
-from api.store import Profile, Records, Rows
+from api.store import GamesPage, Profile, Records, Rows
 
 T = TypeVar("T")
 
@@ -74,6 +75,17 @@ class SqliteStore:
             return decode_player_with_rows(definition, [tuple(r) for r in records])
 
         nothing: tuple[Profile | None, Rows] = (None, [])
+        return await self._run(work, nothing)
+
+    async def games_page(self, username: str, query: GamesQuery) -> GamesPage:
+        statement = text(queries()["select_games_page"])
+        params = {"username": username, **query.parameters("sqlite")}
+
+        def work(conn: Connection) -> GamesPage:
+            records = conn.execute(statement, params).all()
+            return decode_games_page([tuple(r) for r in records], typed=False)
+
+        nothing: GamesPage = (None, 0, [])
         return await self._run(work, nothing)
 
     async def read(self, statements: Sequence[str]) -> list[Records]:

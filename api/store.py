@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
@@ -15,6 +16,7 @@ from adapters.db import (
     player_with_rows_sql,
     queries,
 )
+from api.games import GamesQuery, decode_games_page
 from api.problems import DatabaseUnavailableError
 
 T = TypeVar("T")
@@ -22,6 +24,10 @@ T = TypeVar("T")
 Profile = dict[str, Any]
 Rows = list[dict[str, Any]]
 Records = list[tuple[Any, ...]]
+GamesPage = tuple[Profile | None, int, Rows]  # profile (None: never published), total, page
+
+# A `:name` parameter of queries.sql (not a `::` cast).
+_NAMED_PARAMETER = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
 
 # Longest a request waits for the database (connect, pool, query) before answering 503.
 DATABASE_WAIT_SECONDS = 10.0
@@ -37,6 +43,11 @@ class Store(Protocol):
     async def player_and_rows(
         self, username: str, definition: SummaryDefinition
     ) -> tuple[Profile | None, Rows]: ...
+
+    async def games_page(self, username: str, query: GamesQuery) -> GamesPage:
+        """The player, the number of games matching the query and one page of them, read in one
+        statement (so from one snapshot)."""
+        ...
 
     async def read(self, statements: Sequence[str]) -> list[Records]:
         """Runs statements in one read-only transaction of the API's connection (tests use it
@@ -199,6 +210,30 @@ class PostgresStore:
             return decode_player_with_rows(definition, records, typed=True)
 
         result: tuple[Profile | None, Rows] = await self._run(work, missing=(None, []))
+        return result
+
+    async def games_page(self, username: str, query: GamesQuery) -> GamesPage:
+        sql = self._sql.get("select_games_page")
+        if sql is None:
+            # Named client-side parameters: psycopg renders the values into the one message, so
+            # the planner sees the constants and folds the filters that are not given.
+            sql = _NAMED_PARAMETER.sub(r"%(\1)s", queries()["select_games_page"])
+            self._sql["select_games_page"] = sql
+        params = {"username": username, **query.parameters("postgresql")}
+
+        async def work(conn: Any) -> GamesPage:
+            from psycopg import AsyncClientCursor
+
+            cursor = AsyncClientCursor(conn)
+            sqls = queries()
+            await cursor.execute(
+                f"{sqls['begin_read_only']}; {sql}; {sqls['end_read_only']}", params
+            )
+            cursor.nextset()
+            return decode_games_page(await cursor.fetchall(), typed=True)
+
+        nothing: GamesPage = (None, 0, [])
+        result: GamesPage = await self._run(work, missing=nothing)
         return result
 
     async def read(self, statements: Sequence[str]) -> list[Records]:

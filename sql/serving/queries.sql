@@ -78,3 +78,39 @@ rollback;
 -- name: ping
 -- /readyz: the database answers
 select 1;
+
+-- name: select_games_page
+-- the drill-down: one page of a player's games (newest first, game_id breaking ties), the
+-- player row and the number of matching games, in one statement so all three come from one
+-- snapshot; a null parameter means "no such filter" (constant-folded by postgresql, whose
+-- parameters the api binds client-side); until_before is the day after `until` (exclusive)
+with matching as not materialized (
+    select game_id, url, end_time, time_class, color, rated, rating, opponent, opponent_rating,
+           result, termination, eco, opening_family, opening_variation, plies, accuracy
+    from games
+    where username = :username
+      and (:time_class is null or time_class = :time_class)
+      and (:color is null or color = :color)
+      and (:result is null or result = :result)
+      and (:termination is null or termination = :termination)
+      and (:opening_family is null or opening_family = :opening_family)
+      and (:eco is null or eco = :eco)
+      and (:rated is null or rated = :rated)
+      and (:since is null or end_time >= :since)
+      and (:until_before is null or end_time < :until_before)
+      and (:opponent is null or lower(opponent) = :opponent)
+)
+select p.username, p.snapshot_id, p.published_at, p.game_count, p.first_game_at,
+       p.last_game_at, p.summaries, p.published_bytes,
+       (select count(*) from matching) as total,
+       g.game_id, g.url, g.end_time, g.time_class, g.color, g.rated, g.rating, g.opponent,
+       g.opponent_rating, g.result, g.termination, g.eco, g.opening_family,
+       g.opening_variation, g.plies, g.accuracy
+from players as p
+left join (
+    select * from matching
+    order by end_time desc nulls last, game_id
+    limit :limit offset :offset
+) as g on true
+where p.username = :username
+order by g.end_time desc nulls last, g.game_id

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from tests.api.conftest import MakeClient
 from tests.api.sample import ALICE_RESULTS
+from transforms.catalogue import BY_NAME
+
+RESULTS_VERSION = BY_NAME["results"].version
 
 
 def test_profile_lists_the_published_summary(published: str, make_client: MakeClient) -> None:
@@ -15,7 +18,9 @@ def test_profile_lists_the_published_summary(published: str, make_client: MakeCl
     assert body["game_count"] == 5
     assert body["first_game_at"] == "2024-01-01T12:00:00Z"
     assert body["last_game_at"] == "2024-01-05T12:00:00Z"
-    assert [(s["name"], s["version"], s["rows"]) for s in body["summaries"]] == [("results", 1, 9)]
+    assert [(s["name"], s["version"], s["rows"]) for s in body["summaries"]] == [
+        ("results", RESULTS_VERSION, 9)
+    ]
     assert response.headers["etag"].startswith(f'"{body["snapshot_id"]}-')
 
 
@@ -26,7 +31,7 @@ def test_summary_rows_equal_the_hand_count(published: str, make_client: MakeClie
         (r["time_class"], r["color"]): (r["wins"], r["draws"], r["losses"]) for r in body["rows"]
     }
     assert got == ALICE_RESULTS
-    assert body["version"] == 1
+    assert body["version"] == RESULTS_VERSION
     assert body["definition"]
     assert body["sample_size"] == {"games": 5, "rows": 9, "column": "games"}
     assert body["route"] == "/v1/players/alice/summaries/results"
