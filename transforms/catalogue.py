@@ -146,16 +146,18 @@ OVERVIEW = Summary(
 
 OPENINGS = Summary(
     name="openings",
-    version=2,
+    version=3,
     title="Openings by colour: family, variation, ECO",
     definition=(
         "Every game of the player, grouped by opening family and variation (from Chess.com's "
         "ECOUrl slug) and ECO code. Games without an ECOUrl stay, under opening_family `unknown` "
         "(eco `unknown` without an ECO code; opening_variation `none` when the slug names only a "
         "family), so each grouping adds up to all games. Grouping sets: colour x family x "
-        "variation x eco, family x variation x eco, colour x family (time_class `all`: the "
-        "repertoire view), family alone (colour `all`), and time class x colour x family and "
-        "time class x family (eco and variation `all`), which keeps the table small. "
+        "variation x eco and colour x family (time_class `all`: the repertoire view, per "
+        "colour), family alone (colour `all`), and time class x colour x family and time class "
+        "x family (eco and variation `all`). Variations are not pooled over both colours: nine "
+        "in ten are met with one colour only, so such rows repeated the per-colour "
+        "ones and made 40 % of the table; families are pooled (colour `all`). "
         f"{_RESULTS_RULES} mean_plies is the mean game length; example_urls are the three latest "
         "games, space-separated."
     ),
@@ -175,37 +177,49 @@ OPENINGS = Summary(
 
 OPENING_TREE = Summary(
     name="opening_tree",
-    version=2,
+    version=3,
     title="My repertoire tree (first 12 plies)",
     definition=(
         "Every position path of the first 12 plies (SAN moves joined by spaces) of the player's "
         "games, one tree per colour and one of all games (color `all`), time classes pooled "
         "(time_class is always `all`: a repertoire does not change with the clock). In the `all` "
-        "tree my_move, on_main_line and left_main_line_here are null: whose move it was and my "
-        "main line only mean something within one colour. Only paths "
-        "reached by at least 2 games are published (single games are noise and would dominate "
-        "the size). Excluded: games with a parse_error or without moves (move-based) and games "
-        "from a non-standard start (chess960, thematic), whose paths are not comparable. "
-        f"{_RESULTS_RULES} next_move is the move most often played from the path (mine when "
-        "my_move is false, i.e. it is my turn next; ties: more games, then SAN order). My main "
-        "line follows, at each of my turns, my most played move; on_main_line says whether every "
-        "one of my moves on the path is that move, left_main_line_here counts the games whose "
-        "first departure from the main line is this path's last move."
+        "tree my_move, on_main_line and the left_main_line columns are null: whose move it was "
+        "and my main line only mean something within one colour. Each tree has a root row, ply 0 "
+        "with an empty path (the start position), whose games are the tree's games. A path is "
+        "published when at least max(2, ceil(0.1 % of the tree's games)) games reach it, so "
+        "what the player actually uses is kept and the paths played a handful of times, which "
+        "would be most of the table, are not (for 9,000 games a colour: 10 games). Excluded: "
+        "games with a parse_error or without moves (move-based) and games from a non-standard "
+        "start (chess960, thematic), whose paths are not comparable. "
+        f"{_RESULTS_RULES} next_move is the move most often played from the path, counted over "
+        "all games whether or not its path is published (mine when my_move is false, i.e. it is "
+        "my turn next; ties: more games, then SAN order). My main line follows, at each of my "
+        "turns, my most played move, chosen from all games; on_main_line says whether every one "
+        "of my moves on the path is that move, left_main_line_here counts the games whose first "
+        "departure from the main line is this path's last move, and left_main_line_below the "
+        "games whose first departure lies on a path below this one too rare to be published "
+        "(this path being the deepest published one on their line): over a colour tree the two "
+        "add up to every game that leaves the main line within 12 plies."
     ),
     dimensions=(
         TIME_CLASS,
         COLOR,
-        Column("ply", "integer", "Length of the path in plies (1-12)."),
-        Column("path", "text", "SAN moves from the start, space-separated."),
+        Column("ply", "integer", "Length of the path in plies (0 = the start position, 1-12)."),
+        Column("path", "text", "SAN moves from the start, space-separated (empty at ply 0)."),
     ),
     metrics=(
-        Column("move", "text", "The path's last move (SAN)."),
+        Column("move", "text", "The path's last move (SAN; null at ply 0)."),
         Column("my_move", "boolean", "True when the player made the path's last move."),
         *_results_block("Games that reached the path"),
         Column("next_move", "text", "Most played move from here (null at ply 12 or a leaf)."),
         Column("next_move_games", "integer", "Games that continued with next_move."),
         Column("on_main_line", "boolean", "Every one of my moves on the path is my main move."),
         Column("left_main_line_here", "integer", "Games that leave my main line with this move."),
+        Column(
+            "left_main_line_below",
+            "integer",
+            "Games that leave my main line further down, on a path too rare to publish.",
+        ),
     ),
 )
 

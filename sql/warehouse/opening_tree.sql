@@ -15,20 +15,21 @@ lines as (
 ),
 
 with_parent as (
+    -- ply 0 is the start position (path ''): the tree's root, reached by every game
     select
         l.game_id,
         k as ply,
-        l.line[k] as san,
-        l.mine[k] as is_player_move,
-        array_to_string(l.line[1:k], ' ') as path,
-        array_to_string(l.line[1:k - 1], ' ') as parent_path,
+        case when k > 0 then l.line[k] end as san,
+        case when k > 0 then l.mine[k] end as is_player_move,
+        case when k > 0 then array_to_string(l.line[1:k], ' ') else '' end as path,
+        case when k > 0 then array_to_string(l.line[1:k - 1], ' ') end as parent_path,
         g.co,
         g.result,
         g.score,
         g.expected
     from lines as l
     inner join tree_games as g on l.game_id = g.game_id
-    cross join unnest(range(1, len(l.line) + 1)) as r(k)
+    cross join unnest(range(0, len(l.line) + 1)) as r(k)
 ),
 
 node_counts as (
@@ -88,6 +89,33 @@ nodes as (
     group by grouping sets ((w.co, w.ply, w.path), (w.ply, w.path))
 ),
 
+listed as (
+    -- a path is published when at least max(2, ceil(0.1 % of the tree's games)) games reach it;
+    -- games only fall with depth, so the listed paths form a tree again
+    select n.co, n.ply, n.path
+    from nodes as n
+    inner join nodes as root on n.co = root.co and root.ply = 0
+    where n.ply = 0 or n.games >= greatest(2, ceil(root.games / 1000.0))
+),
+
+deepest_listed as (
+    -- per game of a colour tree, the ply of the deepest listed path on its line
+    select w.game_id, max(w.ply) as ply
+    from with_parent as w
+    inner join listed as l on w.co = l.co and w.ply = l.ply and w.path = l.path
+    group by w.game_id
+),
+
+left_below as (
+    -- a departure on an unlisted path is counted at the deepest listed path above it, so the
+    -- published departures still add up to every game that left the main line
+    select w.co, w.path, count(*) as games
+    from deviations as d
+    inner join deepest_listed as dl on d.game_id = dl.game_id and dl.ply < d.first_deviation
+    inner join with_parent as w on w.game_id = dl.game_id and w.ply = dl.ply
+    group by w.co, w.path
+),
+
 final as (
     select
         $username as username,
@@ -110,11 +138,12 @@ final as (
         t.top_san as next_move,
         t.top_games as next_move_games,
         n.on_main_line,
-        n.left_main_line_here
+        n.left_main_line_here,
+        case when n.co <> 'all' then coalesce(b.games, 0) end as left_main_line_below
     from nodes as n
+    inner join listed as l on n.co = l.co and n.ply = l.ply and n.path = l.path
     left join top_child as t on n.co = t.co and t.ply = n.ply + 1 and t.parent_path = n.path
-    -- paths played once are noise and would dominate the published size
-    where n.games >= 2
+    left join left_below as b on n.co = b.co and n.path = b.path
 )
 
 select * from final

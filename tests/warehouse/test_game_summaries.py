@@ -111,9 +111,12 @@ def test_openings_by_family_variation_and_unknown() -> None:
     families = rows(openings, time_class="all", color="all", opening_variation="all")
     assert sum(r["games"] for r in families) == 5
     unknown_detail = row(
-        openings, time_class="all", color="all", opening_family="unknown", eco="unknown"
+        openings, time_class="all", color="white", opening_family="unknown", eco="unknown"
     )
     assert (unknown_detail["games"], unknown_detail["opening_variation"]) == (1, "none")
+    # variations are per colour only: no colour-pooled variation rows
+    assert not rows(openings, color="all", opening_variation="Giuoco Piano")
+    assert not openings.filter((pl.col("color") == "all") & (pl.col("eco") != "all")).height
     fine = openings.filter(
         (pl.col("time_class") == "all") & (pl.col("color") != "all") & (pl.col("eco") != "all")
     )

@@ -34,7 +34,7 @@ def test_five_wins_of_five_is_wilson_not_a_point() -> None:
     for name, keys in (
         ("overview", {"time_class": "all", "color": "all"}),
         ("trends", {"time_class": "all", "color": "all", "month": "2024-03"}),
-        ("openings", {"time_class": "all", "color": "all", "opening_variation": "none"}),
+        ("openings", {"time_class": "all", "color": "all", "opening_variation": "all"}),
         ("opening_tree", {"color": "white", "path": "e4"}),
         ("opponents", {"time_class": "all", "color": "all", "kind": "most_played"}),
     ):

@@ -61,8 +61,16 @@ def test_opening_tree_main_line_and_departures() -> None:
     assert bc4["next_move"] in {"Bc5", "Nf6"}  # one game each: a tie
     nf3 = row(tree, color="white", path="e4 e5 Nf3")
     assert (nf3["games"], nf3["on_main_line"], nf3["left_main_line_here"]) == (3, True, 0)
-    # paths played once are not published (d4, the Bc4 sidelines)
+    # paths played once are not published (d4, the Bc4 sidelines) ...
     assert not rows(tree, color="white", path="d4")
+    # ... but leaving the main line (1. e4) with 1. d4 is counted at the root, the start position
+    root = row(tree, color="white", ply=0)
+    assert (root["path"], root["move"], root["my_move"], root["games"]) == ("", None, None, 6)
+    assert (root["next_move"], root["next_move_games"]) == ("e4", 5)
+    assert (root["left_main_line_here"], root["left_main_line_below"]) == (0, 1)
+    # games 0-5 leave the main line twice at Bc4 and once at d4: 2 + 1 over the tree
+    white = tree.filter(pl.col("color") == "white")
+    assert (white["left_main_line_here"].sum(), white["left_main_line_below"].sum()) == (2, 1)
     assert not rows(tree, color="white", path="e4 e5 Bc4 Nf6")
     # twelve plies at most
     assert tree["ply"].max() == 12
@@ -73,7 +81,68 @@ def test_opening_tree_main_line_and_departures() -> None:
     both = row(tree, color="all", path="e4")
     assert (both["games"], both["next_move"], both["next_move_games"]) == (7, "e5", 5)
     assert (both["my_move"], both["on_main_line"], both["left_main_line_here"]) == (None,) * 3
+    assert both["left_main_line_below"] is None
     assert not rows(tree, color="all", path="d4")
+    assert row(tree, color="all", ply=0)["games"] == 8
+
+
+def test_opening_tree_keeps_paths_of_at_least_a_thousandth_of_the_games() -> None:
+    games: list[dict[str, Any]] = []
+    moves: list[dict[str, Any]] = []
+
+    def add(count: int, color: str, line: str) -> None:
+        for _ in range(count):
+            index = len(games)
+            games.append(game(index, color=color, result="win", plies=len(line.split())))
+            moves.extend(moves_for(f"g{index:03d}", color, _sans(line)))
+
+    # 2001 white games: a path needs max(2, ceil(2001 / 1000)) = 3 of them
+    add(1994, "white", "e4 e5 Nf3 Nc6")
+    add(3, "white", "e4 e5 Bc4 Nc6")  # 3 games: published, a departure from Nf3
+    add(2, "white", "e4 e5 Qh5 Nc6")  # 2 games: too rare, a departure counted at "e4 e5"
+    add(2, "white", "d4 d5")  # 2 games: too rare, a departure at ply 1 counted at the root
+    # 5 black games: their tree needs max(2, ceil(5 / 1000)) = 2 games
+    add(2, "black", "d4 Nf6")
+    add(3, "black", "e4 c5")
+    tree = compute_summaries_from_frames(games_frame(games), moves_frame(moves), "alice")[
+        "opening_tree"
+    ]
+
+    def listed(color: str) -> dict[str, int]:
+        found = tree.filter(pl.col("color") == color)
+        return dict(zip(found["path"], found["games"], strict=True))
+
+    assert listed("white") == {
+        "": 2001,
+        "e4": 1999,
+        "e4 e5": 1999,
+        "e4 e5 Nf3": 1994,
+        "e4 e5 Nf3 Nc6": 1994,
+        "e4 e5 Bc4": 3,
+        "e4 e5 Bc4 Nc6": 3,
+    }
+    assert listed("black") == {"": 5, "d4": 2, "d4 Nf6": 2, "e4": 3, "e4 c5": 3}
+    # the tree of all 2006 games needs 3: black's two d4 Nf6 games alone are too few
+    assert listed("all") == {
+        "": 2006,
+        "e4": 2002,
+        "e4 e5": 1999,
+        "e4 e5 Nf3": 1994,
+        "e4 e5 Nf3 Nc6": 1994,
+        "e4 e5 Bc4": 3,
+        "e4 e5 Bc4 Nc6": 3,
+        "e4 c5": 3,
+        "d4": 4,
+    }
+    here = {r["path"]: r["left_main_line_here"] for r in rows(tree, color="white")}
+    below = {r["path"]: r["left_main_line_below"] for r in rows(tree, color="white")}
+    assert {p: n for p, n in here.items() if n} == {"e4 e5 Bc4": 3}
+    assert {p: n for p, n in below.items() if n} == {"e4 e5": 2, "": 2}
+    # 3 + 2 + 2: every game that left the main line is accounted for
+    assert sum(here.values()) + sum(below.values()) == 7
+    # next_move counts every game, listed or not: from "e4 e5" Nf3 (1994) leads
+    assert row(tree, color="white", path="e4 e5")["next_move_games"] == 1994
+    assert row(tree, color="white", path="e4 e5 Bc4")["on_main_line"] is False
 
 
 def _clocked(

@@ -20,8 +20,8 @@ pytestmark = pytest.mark.skipif(
 
 PLAYERS = fixture_players(FIXTURES) if FIXTURES.is_dir() else []
 # Summaries whose rows are not additive over time class / colour: ranked lists (top N of each
-# group) and the opening tree (paths with >= 2 games: a path may pass the bar only for both
-# colours together).
+# group) and the opening tree (a path needs max(2, ceil(0.1 % of the tree's games)): it may pass
+# the bar only for both colours together).
 NOT_ADDITIVE = {"opponents", "opening_tree"}
 ADDITIVE = ("games", "wins", "draws", "losses")
 
@@ -96,7 +96,10 @@ def test_openings_add_up_to_the_players_games(
     everything = openings.filter((pl.col("time_class") == "all") & (pl.col("color") == "all"))
     families = everything.filter(pl.col("opening_variation") == "all")
     assert families["games"].sum() == games.height
-    variations = everything.filter(pl.col("opening_variation") != "all")
+    variations = openings.filter(
+        (pl.col("time_class") == "all") & (pl.col("opening_variation") != "all")
+    )
+    assert set(variations["color"]) <= {"white", "black"}
     assert variations["games"].sum() == games.height
     for color in ("white", "black"):
         per_color = openings.filter(
