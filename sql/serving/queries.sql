@@ -83,10 +83,11 @@ select 1;
 -- the drill-down: one page of a player's games (newest first, game_id breaking ties), the
 -- player row and the number of matching games, in one statement so all three come from one
 -- snapshot; a null parameter means "no such filter" (constant-folded by postgresql, whose
--- parameters the api binds client-side); until_before is the day after `until` (exclusive)
+-- parameters the api binds client-side); until_before is the day after `until` (exclusive).
+-- the page is chosen on narrow (end_time, game_id) pairs and only its rows are read whole,
+-- so a deep offset sorts a few bytes per game, not whole rows
 with matching as not materialized (
-    select game_id, url, end_time, time_class, color, rated, rating, opponent, opponent_rating,
-           result, termination, eco, opening_family, opening_variation, plies, accuracy
+    select game_id, end_time
     from games
     where username = :username
       and (:time_class is null or time_class = :time_class)
@@ -108,9 +109,13 @@ select p.username, p.snapshot_id, p.published_at, p.game_count, p.first_game_at,
        g.opening_variation, g.plies, g.accuracy
 from players as p
 left join (
-    select * from matching
-    order by end_time desc nulls last, game_id
-    limit :limit offset :offset
+    select games.*
+    from (
+        select game_id from matching
+        order by end_time desc nulls last, game_id
+        limit :limit offset :offset
+    ) as page
+    join games on games.username = :username and games.game_id = page.game_id
 ) as g on true
 where p.username = :username
 order by g.end_time desc nulls last, g.game_id

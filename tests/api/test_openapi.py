@@ -28,6 +28,7 @@ def test_docs_and_document(real_published: str, tmp_path: Path) -> None:
     assert set(paths) >= {
         "/v1/players/{username}",
         "/v1/players/{username}/summaries/{name}",
+        "/v1/players/{username}/games",
         "/healthz",
         "/readyz",
     }
@@ -42,6 +43,25 @@ def test_docs_and_document(real_published: str, tmp_path: Path) -> None:
     }
     assert "application/problem+json" in summary["responses"]["404"]["content"]
     assert summary["responses"]["200"]["content"]["application/json"]["schema"]
+    games = paths["/v1/players/{username}/games"]["get"]
+    assert {p["name"] for p in games["parameters"]} >= {
+        "username",
+        "time_class",
+        "color",
+        "result",
+        "termination",
+        "opening_family",
+        "eco",
+        "rated",
+        "since",
+        "until",
+        "opponent",
+        "limit",
+        "offset",
+    }
+    assert {"404", "422", "429", "503"} <= set(games["responses"])
+    page = document["components"]["schemas"]["GamesPage"]
+    assert page["examples"][0]["games"][0]["game_id"]
 
 
 # Rules the schema cannot state (since <= until; a filter needs that dimension in the summary)
@@ -74,7 +94,7 @@ def test_schemathesis_finds_nothing(real_published: str, tmp_path: Path) -> None
     for result in schema.get_all_operations():
         assert isinstance(result, Ok), result
         operations.append(result.ok())
-    assert len(operations) == 4
+    assert len(operations) == 5
     by_path = {op.path: op for op in operations}
     published = [s.name for s in SUMMARIES]
     strategy = st.one_of(
@@ -83,6 +103,9 @@ def test_schemathesis_finds_nothing(real_published: str, tmp_path: Path) -> None
         *(op.as_strategy(generation_mode=GenerationMode.NEGATIVE) for op in operations),
         # The published player, so that real bodies of every summary meet the schema.
         by_path["/v1/players/{username}"].as_strategy(path_parameters={"username": REAL_PLAYER}),
+        by_path["/v1/players/{username}/games"].as_strategy(
+            path_parameters={"username": REAL_PLAYER}
+        ),
         *(
             by_path["/v1/players/{username}/summaries/{name}"].as_strategy(
                 path_parameters={"username": REAL_PLAYER, "name": name}
@@ -91,6 +114,7 @@ def test_schemathesis_finds_nothing(real_published: str, tmp_path: Path) -> None
         ),
     )
     statuses: Counter[int] = Counter()
+    games_statuses: Counter[int] = Counter()
 
     @settings(
         max_examples=600,
@@ -105,8 +129,12 @@ def test_schemathesis_finds_nothing(real_published: str, tmp_path: Path) -> None
             additional_checks=[only_cross_parameter_rules_reject_valid_data],
         )
         statuses[response.status_code] += 1
+        if case.operation.path == "/v1/players/{username}/games":
+            games_statuses[response.status_code] += 1
 
     check()
     # The run really reached published data and the error paths, not only 404s.
     assert statuses[200] >= 50, statuses
     assert statuses[422] >= 10, statuses
+    assert games_statuses[200] >= 10, games_statuses
+    assert games_statuses[422] >= 5, games_statuses
