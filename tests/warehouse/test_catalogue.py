@@ -78,8 +78,8 @@ def test_sql_returns_registry_columns(everything: dict[str, pl.DataFrame], summa
     ]
     assert frame.height > 0, f"{summary.name} produced no rows on the mixed fixture"
     assert {"username", "time_class", "color", "games"} <= set(frame.columns)
-    everything = frame.filter((pl.col("time_class") == "all") & (pl.col("color") == "all"))
-    assert everything.height > 0, f"{summary.name} has no time_class = color = all rows"
+    all_all = frame.filter((pl.col("time_class") == "all") & (pl.col("color") == "all"))
+    assert all_all.height > 0, f"{summary.name} has no time_class = color = all rows"
     if "wins" in frame.columns:  # results are shown: rating-adjusted, with an interval
         shown = {"draws", "losses", "score", "score_low", "score_high", "expected_score"}
         assert shown | {"residual", "low_sample"} <= set(frame.columns), summary.name
