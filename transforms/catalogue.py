@@ -312,25 +312,36 @@ OPPONENT_STRENGTH = Summary(
 
 TERMINATIONS = Summary(
     name="terminations",
-    version=1,
-    title="How my games end",
+    version=2,
+    title="How my games end, overall and by opening",
     definition=(
         "Every game, by result (win/draw/loss for the player) and termination category "
         "(checkmate, resignation, timeout, abandonment, agreement, repetition, stalemate, "
         "insufficient, timevsinsufficient, 50move, other; a missing category counts as other). "
         f"{_ROLLUP} Result and termination are never rolled up, so within one time class x "
-        "colour group the shares add up to 1: share = games / group_games with a Wilson 95 % "
-        "interval; low_sample when group_games < 10."
+        "colour x opening family group the shares add up to 1: share = games / group_games "
+        "with a Wilson 95 % interval; low_sample when group_games < 10. opening_family `all` "
+        "rows are the breakdown by time class and colour. The rows by opening family (from the "
+        "ECOUrl slug, `unknown` without one, as in `openings`) are per colour and for both "
+        "colours (color `all`), with time classes pooled (time_class `all`): split four ways "
+        "more, most families fall under 10 games a group, and the table would grow more than "
+        "twice as much; kept in this table, with `all`, so one query answers how games end "
+        "with an opening and each family's rows add up to its games."
     ),
     dimensions=(
         TIME_CLASS,
         COLOR,
+        Column("opening_family", "text", "Opening family, `unknown`, or all."),
         Column("result", "text", "win, draw or loss (the player's)."),
         Column("termination", "text", "Termination category."),
     ),
     metrics=(
         Column("games", "integer", "Games with this result and termination."),
-        Column("group_games", "integer", "Games in the time class x colour group (the n)."),
+        Column(
+            "group_games",
+            "integer",
+            "Games in the time class x colour x opening family group (the n).",
+        ),
         *_share("share", "games / group_games", "group_games"),
         Column("low_sample", "boolean", "True when group_games < 10."),
     ),

@@ -232,17 +232,83 @@ def test_terminations_shares_add_up_with_wilson() -> None:
         ]
     )
     terms = out["terminations"]
-    mates = row(terms, time_class="all", color="all", result="win", termination="checkmate")
+    overall = terms.filter(pl.col("opening_family") == "all")
+    mates = row(overall, time_class="all", color="all", result="win", termination="checkmate")
     assert (mates["games"], mates["group_games"]) == (2, 6)
     assert mates["share"] == pytest.approx(2 / 6)
     low, high = wilson(2, 6)
     assert (mates["share_low"], mates["share_high"]) == (pytest.approx(low), pytest.approx(high))
-    assert row(terms, time_class="all", color="black", result="draw", termination="other")[
+    assert row(overall, time_class="all", color="black", result="draw", termination="other")[
         "share"
     ] == pytest.approx(0.5)
-    for (_, _), group in terms.group_by(["time_class", "color"]):
+    for _, group in terms.group_by(["time_class", "color", "opening_family"]):
         assert group["share"].sum() == pytest.approx(1.0)
         assert group["games"].sum() == group["group_games"][0]
+
+
+def test_terminations_by_opening_family() -> None:
+    italian = {"opening_family": "Italian Game"}
+    sicilian = {"opening_family": "Sicilian Defense"}
+    out = _compute(
+        [
+            game(0, result="win", termination="checkmate", **italian),
+            game(1, result="win", termination="resignation", **italian),
+            game(2, result="loss", termination="timeout", time_class="bullet", **italian),
+            game(3, result="draw", termination="repetition", color="black", **sicilian),
+            game(4, result="loss", termination="checkmate", color="black", **sicilian),
+            game(5, result="win", termination="timeout", opening_family=None),
+            game(6, result="win", termination="resignation", color="black", **italian),
+        ]
+    )
+    terms = out["terminations"]
+
+    def group(color: str, family: str) -> dict[tuple[str, str], tuple[int, int]]:
+        found = rows(terms, time_class="all", color=color, opening_family=family)
+        for r in found:
+            assert r["share"] == pytest.approx(r["games"] / r["group_games"])
+        return {(r["result"], r["termination"]): (r["games"], r["group_games"]) for r in found}
+
+    # white Italian: games 0, 1, 2 (the bullet game too: time classes are pooled)
+    assert group("white", "Italian Game") == {
+        ("win", "checkmate"): (1, 3),
+        ("win", "resignation"): (1, 3),
+        ("loss", "timeout"): (1, 3),
+    }
+    # both colours: black's game 6 joins the resignations (shares 1/4, 2/4, 1/4)
+    assert group("all", "Italian Game") == {
+        ("win", "checkmate"): (1, 4),
+        ("win", "resignation"): (2, 4),
+        ("loss", "timeout"): (1, 4),
+    }
+    resigned = row(
+        terms,
+        time_class="all",
+        color="all",
+        opening_family="Italian Game",
+        result="win",
+        termination="resignation",
+    )
+    low, high = wilson(2, 4)
+    assert (resigned["share_low"], resigned["share_high"]) == (
+        pytest.approx(low),
+        pytest.approx(high),
+    )
+    assert resigned["low_sample"] is True
+    assert group("black", "Sicilian Defense") == {
+        ("draw", "repetition"): (1, 2),
+        ("loss", "checkmate"): (1, 2),
+    }
+    assert group("all", "unknown") == {("win", "timeout"): (1, 1)}
+    assert group("black", "unknown") == {}
+    # the time class x colour rows stay as before, under opening_family `all`
+    assert group("all", "all")[("win", "resignation")] == (2, 7)
+    assert rows(terms, time_class="blitz", color="white", opening_family="all", result="win")
+    assert not terms.filter(
+        (pl.col("time_class") != "all") & (pl.col("opening_family") != "all")
+    ).height
+    # family `all`: 3 + 1 + 3 (blitz/bullet x white/black) + 5 + 1 (per class) + 4 + 3 (per
+    # colour) + 6 (everything); by family: white 3 + 1, black 2 + 1, both colours 3 + 2 + 1
+    assert terms.height == 26 + 13
 
 
 def test_accuracy_coverage_mean_median_and_months() -> None:

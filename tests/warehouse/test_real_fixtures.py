@@ -23,6 +23,9 @@ PLAYERS = fixture_players(FIXTURES) if FIXTURES.is_dir() else []
 # group) and the opening tree (a path needs max(2, ceil(0.1 % of the tree's games)): it may pass
 # the bar only for both colours together).
 NOT_ADDITIVE = {"opponents", "opening_tree"}
+# Breakdowns rolled up at a coarser level only: openings pool the colours per family, not per
+# variation (a variation is nearly always met with one colour).
+ROLLED_UP_ONLY = {("openings", "color"): pl.col("opening_variation") == "all"}
 ADDITIVE = ("games", "wins", "draws", "losses")
 
 
@@ -58,7 +61,10 @@ def test_all_rollup_equals_sum_of_parts(
             continue
         keys = [c.name for c in summary.dimensions if c.name != dimension]
         metrics = [m for m in ADDITIVE if m in frame.columns]
-        parts = frame.filter(pl.col(dimension) != "all").group_by(keys).agg(pl.col(metrics).sum())
+        broken_down = frame.filter(pl.col(dimension) != "all")
+        if (summary.name, dimension) in ROLLED_UP_ONLY:
+            broken_down = broken_down.filter(ROLLED_UP_ONLY[(summary.name, dimension)])
+        parts = broken_down.group_by(keys).agg(pl.col(metrics).sum())
         whole = frame.filter(pl.col(dimension) == "all").select(keys + metrics)
         joined = parts.join(whole, on=keys, how="inner", suffix="_all")
         for metric in metrics:
@@ -115,11 +121,17 @@ def test_termination_shares_add_to_one(
 ) -> None:
     _, games, out = player
     terms = out["terminations"]
-    for _, group in terms.group_by(["time_class", "color"]):
+    for _, group in terms.group_by(["time_class", "color", "opening_family"]):
         assert group["share"].sum() == pytest.approx(1.0)
     if games.height:
         everything = terms.filter((pl.col("time_class") == "all") & (pl.col("color") == "all"))
-        assert everything["games"].sum() == games.height
+        overall = everything.filter(pl.col("opening_family") == "all")
+        assert overall["games"].sum() == games.height
+        # the opening families split the same games: together they add up to all of them
+        by_family = everything.filter(pl.col("opening_family") != "all")
+        assert by_family["games"].sum() == games.height
+        families = games["opening_family"].fill_null("unknown").n_unique()
+        assert by_family["opening_family"].n_unique() == families
 
 
 def test_move_based_summaries_skip_games_without_moves(
