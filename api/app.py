@@ -155,7 +155,12 @@ _GAMES_PARAMS = [
         "Only games with this ECO code (any case).",
         {"type": "string", "pattern": games.ECO_PATTERN},
     ),
-    _query_param("rated", "Only rated (true) or unrated (false) games.", {"type": "boolean"}),
+    _query_param(
+        "rated",
+        "Only rated (true) or unrated (false) games; games imported from PGN, whose rated flag "
+        "is unknown, match neither.",
+        {"type": "boolean"},
+    ),
     _query_param(
         "since",
         "Only games that ended on or after this day (UTC).",

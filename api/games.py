@@ -38,7 +38,7 @@ ECO_PATTERN = r"^[A-Ea-e][0-9]{2}$"
 OPPONENT_PATTERN = r"^[A-Za-z0-9_-]{1,50}$"
 # Families come from Chess.com's opening URL slugs (words joined by spaces, "...", digits, and
 # whatever else a slug may carry), so only control characters and absurd lengths are refused.
-OPENING_FAMILY_PATTERN = r"^[^\x00-\x1f\x7f]{1,120}$"
+OPENING_FAMILY_PATTERN = r"^[^\x00-\x1f\x7f]{1,200}$"
 INTEGER_PATTERN = r"^[0-9]{1,7}$"
 
 # The drill-down columns, in statement order (sql/serving/queries.sql: select_games_page).
@@ -214,7 +214,7 @@ def parse_games_query(params: QueryParams) -> GamesQuery:
         result=_choice(params, "result", RESULTS),
         termination=_choice(params, "termination", TERMINATIONS),
         opening_family=_matching(
-            params, "opening_family", _OPENING_FAMILY, "an opening family (1-120 characters)"
+            params, "opening_family", _OPENING_FAMILY, "an opening family (1-200 characters)"
         ),
         eco=eco.upper() if eco else None,
         rated=_rated(params),
