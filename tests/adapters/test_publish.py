@@ -75,7 +75,9 @@ def test_publish_then_read_back_the_hand_count(database_url: str) -> None:
     assert player is not None
     assert player["snapshot_id"] == report.snapshot_id
     assert player["game_count"] == 5
-    assert player["summaries"] == [{"name": "results", "version": 1, "rows": 9}]
+    assert player["summaries"] == [
+        {"name": "results", "version": BY_NAME["results"].version, "rows": 9}
+    ]
     assert player["published_bytes"] == report.bytes
     rows = read_summary_rows(database_url, "alice", "results")
     got = {(r["time_class"], r["color"]): (r["wins"], r["draws"], r["losses"]) for r in rows}
