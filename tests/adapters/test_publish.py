@@ -187,17 +187,18 @@ def test_summary_version_change_rebuilds_only_that_table(
 ) -> None:
     summaries, games = alice()
     publish_player(database_url, "alice", summaries, games)
-    bumped = dataclasses.replace(BY_NAME["results"], version=2)
+    next_version = BY_NAME["results"].version + 1
+    bumped = dataclasses.replace(BY_NAME["results"], version=next_version)
     registry = tuple(bumped if s.name == "results" else s for s in SUMMARIES)
     monkeypatch.setattr(publish, "SUMMARIES", registry)
-    assert upgrade_schema(database_url) == ["summary_results@v2"]
+    assert upgrade_schema(database_url) == [f"summary_results@v{next_version}"]
     stored = dump(database_url, "alice")
     assert stored["summary_results"] == []  # derived data of the old definition is gone
     assert len(stored["games"]) == 5
     report = publish_player(database_url, "alice", alice()[0], games)
     player = read_player(database_url, "alice")
     assert player is not None
-    assert player["summaries"] == [{"name": "results", "version": 2, "rows": 9}]
+    assert player["summaries"] == [{"name": "results", "version": next_version, "rows": 9}]
     assert player["snapshot_id"] == report.snapshot_id
 
 
