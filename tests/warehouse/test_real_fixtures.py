@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import polars as pl
@@ -12,11 +11,6 @@ from adapters.warehouse import compute_summaries_from_frames
 from tests.conftest import FIXTURES
 from tests.warehouse.real import fixture_players, parse_player
 from transforms.catalogue import SUMMARIES
-
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("transforms.archive") is None,
-    reason="the parser (transforms/archive.py parse_month) has not landed yet",
-)
 
 PLAYERS = fixture_players(FIXTURES) if FIXTURES.is_dir() else []
 # Summaries whose rows are not additive over time class / colour: ranked lists (top N of each
