@@ -6,7 +6,7 @@ Needs `wrk` (Debian/Ubuntu: `apt-get install -y wrk`) and the local PostgreSQL o
 database, then serves, one uvicorn worker each, on the same settings:
 
   bare   a FastAPI route returning a constant body as large as the real answer (the baseline)
-  warm   the real API with its caches warm
+  warm   the real API with its caches warm (also: a 50-game page of the games drill-down)
   cold   the real API with its caches off: every request reads PostgreSQL
 
 and prints requests/s, p50 and p99 for each, the ratios to the bare route, and the API's
@@ -208,6 +208,8 @@ def main() -> None:
         api = Server("warm", database_url, tmp / "unused")
         servers.append(api)
         _wait_ok(api.port, path)
+        games_path = f"/v1/players/{args.player}/games?time_class=blitz"
+        _wait_ok(api.port, games_path)
         _status, body = _get(api.port, path)
         body_path = tmp / "body.json"
         body_path.write_bytes(body)
@@ -232,6 +234,9 @@ def main() -> None:
             ("api cold (PostgreSQL)", cold, path, 32),
             ("bare", bare, "/bare", 4),
             ("api warm", api, path, 4),
+            # Beside the summary: a drill-down page (50 rows, a larger body than the bare one).
+            ("api warm games page", api, games_path, 32),
+            ("api warm games page", api, games_path, 4),
         ]
         # The machine is shared: interleave the runs over several rounds and keep the median of
         # each, so that a burst of someone else's load does not land on one side only.
@@ -258,11 +263,12 @@ def main() -> None:
             f"{r.label:<24}{r.connections:>6}{r.rps:>10.0f}{r.p50_ms:>9.2f}{r.p99_ms:>9.2f}"
             f"  {r.errors}"
         )
-    bare32, warm32, cold32, _bare4, warm4 = results
+    bare32, warm32, cold32, _bare4, warm4, _games32, games4 = results
     print()
     print(f"warm / bare at 32 connections: {warm32.rps / bare32.rps:.0%}  (target >= 60 %)")
     print(f"cold / bare at 32 connections: {cold32.rps / bare32.rps:.0%}  (target >= 25 %)")
     print(f"p99 of the warm API at 4 connections: {warm4.p99_ms:.2f} ms  (target <= 10 ms)")
+    print(f"p99 of a warm games page at 4 connections: {games4.p99_ms:.2f} ms")
     print(f"cold start, `chess-patterns serve` to first 200: {cold_start:.2f} s  (target < 2 s)")
 
 
