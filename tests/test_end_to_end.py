@@ -167,3 +167,46 @@ def test_api_rejects_an_invalid_username(tmp_path: Path) -> None:
         response = client.get(f"/v1/players/{bad}")
         assert response.status_code == 422, bad
         assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_biskupstunga_imports_and_refreshes_offline_in_full(
+    fixtures_dir: Path, tmp_path: Path
+) -> None:
+    pgn_files = sorted((fixtures_dir / "biskupstunga" / "pgn").glob("*.pgn"))
+    # Counted from the files themselves: every game starts with an [Event header at a line start.
+    expected_games = sum(
+        sum(1 for line in path.read_text().splitlines() if line.startswith("[Event "))
+        for path in pgn_files
+    )
+    assert expected_games == 18_216  # the fixtures README's figure
+    database_url = f"sqlite:///{tmp_path / 'published.sqlite'}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CHESSCOM_", "PREFECT_API"))}
+    # Nothing may be asked of Chess.com: a base URL where nothing listens would fail the refresh.
+    env.update(
+        CHESSCOM_BASE_URL="http://127.0.0.1:9/pub",
+        DATA_DIR=str(tmp_path / "data"),
+        DATABASE_URL=database_url,
+    )
+    imported = run_cli("import", "biskupstunga", *map(str, pgn_files), env=env)
+    assert imported.returncode == 0, imported.stderr
+    refreshed = run_cli("refresh", "biskupstunga", "--offline", env=env)
+    assert refreshed.returncode == 0, refreshed.stderr
+
+    client = TestClient(create_app(Settings(database_url=database_url, data_dir=tmp_path)))
+    player = client.get("/v1/players/biskupstunga").json()
+    assert player["game_count"] == expected_games
+    overall = [
+        row
+        for row in read_results(client, "biskupstunga")
+        if (row["time_class"], row["color"]) == ("all", "all")
+    ]
+    assert [row["games"] for row in overall] == [expected_games]
+
+
+def test_offline_refresh_of_a_player_never_stored_says_what_to_do(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    env.update(DATA_DIR=str(tmp_path))
+    result = run_cli("refresh", "nobodyhere", "--offline", env=env)
+    assert result.returncode == 1
+    assert "no stored archives for 'nobodyhere'" in result.stderr
+    assert "chess-patterns import" in result.stderr
