@@ -343,9 +343,10 @@ def create_app(
     )
     async def get_games(request: Request) -> Response:
         """The player's games matching the filters, newest first (game_id breaks ties), one
-        page at a time, with the number of matching games: a summary's count for a group is
-        the `total` of the same filters here. Unknown parameters are refused (422), so a
-        misspelt filter never passes for "all games"."""
+        page at a time, with the number of matching games: e.g. a `results` row's `games` is
+        the `total` here for the same time_class and color (a summary that leaves games out
+        says which in its definition). Unknown parameters are refused (422), so a misspelt
+        filter never passes for "all games"."""
         user = _normalize(request.path_params["username"])
         query = games.parse_games_query(request.query_params)
         route = f"/v1/players/{user}/games"
