@@ -10,6 +10,7 @@ import json
 import os
 import re
 import secrets
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
@@ -301,13 +302,27 @@ class RawStore:
     def lock(self, username: str, timeout: float = 300.0) -> Iterator[None]:
         """Hold the player's lock file; wait up to `timeout` seconds, then raise PlayerLockedError.
 
-        flock locks belong to an open file description, so this also excludes another thread of
-        the same process, and the kernel releases it if the holder dies.
+        Re-entrant within one thread (a flow holds the lock around fetch + parse + publish while
+        `fetch_player` takes it again): re-entry just yields and only the outermost exit unlocks.
+        Another thread or process waits: flock locks belong to an open file description, so a
+        second open excludes it, and the kernel releases the lock if the holder dies.
         """
         user = normalize_username(username)
         directory = self.player_dir(user)
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / LOCK_NAME
+        key = (os.getpid(), threading.get_ident(), str(path.resolve()))
+        with _HELD_GUARD:
+            depth = _HELD.get(key, 0)
+            if depth:
+                _HELD[key] = depth + 1
+        if depth:
+            try:
+                yield
+            finally:
+                with _HELD_GUARD:
+                    _HELD[key] -= 1
+            return
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             deadline = time.monotonic() + timeout
@@ -327,15 +342,25 @@ class RawStore:
                         ) from None
                     time.sleep(delay)
                     delay = min(delay * 2, 0.5)
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, f"pid {os.getpid()} since {iso(now_utc())}\n".encode(), 0)
+            with _HELD_GUARD:
+                _HELD[key] = 1
             try:
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, f"pid {os.getpid()} since {iso(now_utc())}\n".encode(), 0)
                 yield
             finally:
+                with _HELD_GUARD:
+                    del _HELD[key]
                 os.ftruncate(fd, 0)
                 fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             os.close(fd)
+
+
+# (pid, thread id, lock file path) -> how many nested `lock()` blocks hold it. The pid keeps a
+# forked child from inheriting its parent's holdings.
+_HELD: dict[tuple[int, int, str], int] = {}
+_HELD_GUARD = threading.Lock()
 
 
 def _read_holder(fd: int) -> str:

@@ -193,8 +193,22 @@ def test_a_held_lock_makes_the_refresh_refuse_with_a_clear_message(
     with running_mirror(fixtures_dir) as mirror:
         settings = make_settings(tmp_path, mirror.base_url)
         store = RawStore(settings.raw_dir)
-        with store.lock("wizardchiken"), pytest.raises(PlayerLockedError) as caught:
-            fetch_player(settings, "wizardchiken", lock_timeout=0.2)
+        holding, release = threading.Event(), threading.Event()
+
+        def hold() -> None:
+            with store.lock("wizardchiken"):
+                holding.set()
+                release.wait(30)
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        try:
+            holding.wait(30)
+            with pytest.raises(PlayerLockedError) as caught:
+                fetch_player(settings, "wizardchiken", lock_timeout=0.2)
+        finally:
+            release.set()
+            holder.join()
         assert mirror.log() == []
     assert "wizardchiken" in str(caught.value)
     assert "\n" not in str(caught.value)
@@ -221,4 +235,34 @@ def test_a_file_newer_than_its_manifest_entry_is_refetched_without_validators(
     assert report.fetched == ["2024-02"]
     assert (
         store.read_month(user, "2024-02") == (fixtures_dir / user / "2024" / "02.json").read_bytes()
+    )
+
+
+def test_a_caller_holding_the_lock_can_refresh_in_the_same_thread(
+    fixtures_dir: Path, tmp_path: Path
+) -> None:
+    # flows hold the player's lock around fetch + parse + publish; fetch_player takes it again.
+    with running_mirror(fixtures_dir) as mirror:
+        settings = make_settings(tmp_path, mirror.base_url)
+        store = RawStore(settings.raw_dir)
+        with store.lock("wizardchiken"):
+            report = fetch_player(settings, "wizardchiken", lock_timeout=0)
+            # Still held after fetch_player returned: another thread is refused.
+            refused: list[BaseException] = []
+
+            def other() -> None:
+                try:
+                    with store.lock("wizardchiken", timeout=0.1):
+                        pass
+                except PlayerLockedError as error:
+                    refused.append(error)
+
+            thread = threading.Thread(target=other)
+            thread.start()
+            thread.join()
+            assert len(refused) == 1
+    assert report.fetched == ["2023-01"]
+    assert (
+        store.read_month("wizardchiken", "2023-01")
+        == (fixtures_dir / "wizardchiken" / "2023" / "01.json").read_bytes()
     )

@@ -135,13 +135,28 @@ def test_a_crashed_write_through_the_store_keeps_month_and_manifest(tmp_path: Pa
 
 def test_lock_refuses_a_second_holder_and_frees_on_exit(tmp_path: Path) -> None:
     store = RawStore(tmp_path)
+    errors: list[BaseException] = []
+
+    def take(user: str) -> None:
+        try:
+            with store.lock(user, timeout=0.1):
+                pass
+        except PlayerLockedError as error:
+            errors.append(error)
+
+    def in_thread(user: str) -> None:
+        thread = threading.Thread(target=take, args=(user,))
+        thread.start()
+        thread.join()
+
     with store.lock("p"):
-        with pytest.raises(PlayerLockedError, match="'p'"), store.lock("p", timeout=0.1):
-            pass
-        with store.lock("other", timeout=0.1):
-            pass  # different players do not block each other
-    with store.lock("p", timeout=0.1):
-        pass
+        in_thread("p")
+        assert len(errors) == 1
+        assert "'p'" in str(errors[0])
+        in_thread("other")  # different players do not block each other
+        assert len(errors) == 1
+    in_thread("p")
+    assert len(errors) == 1
 
 
 def test_lock_makes_a_second_refresh_wait_instead_of_interleaving(tmp_path: Path) -> None:
@@ -193,3 +208,61 @@ def test_lock_is_held_across_processes(tmp_path: Path) -> None:
         os.close(read_fd)
     with store.lock("p", timeout=5):
         pass  # the kernel released the dead holder's lock
+
+
+def test_lock_is_reentrant_in_one_thread_and_only_the_outermost_exit_unlocks(
+    tmp_path: Path,
+) -> None:
+    store = RawStore(tmp_path)
+    other_result: list[str] = []
+
+    def try_from_another_thread() -> None:
+        try:
+            with store.lock("p", timeout=0.1):
+                other_result.append("acquired")
+        except PlayerLockedError:
+            other_result.append("refused")
+
+    with store.lock("P"):
+        # Same thread, another RawStore over the same root, mixed case: re-entry, no wait.
+        with RawStore(tmp_path).lock("p", timeout=0):
+            thread = threading.Thread(target=try_from_another_thread)
+            thread.start()
+            thread.join()
+        # The inner exit did not unlock: another thread is still refused.
+        thread = threading.Thread(target=try_from_another_thread)
+        thread.start()
+        thread.join()
+    assert other_result == ["refused", "refused"]
+    thread = threading.Thread(target=try_from_another_thread)
+    thread.start()
+    thread.join()
+    assert other_result == ["refused", "refused", "acquired"]
+
+
+def test_a_reentered_lock_still_excludes_another_process(tmp_path: Path) -> None:
+    store = RawStore(tmp_path)
+    with store.lock("p"), store.lock("p"):
+        pid = os.fork()
+        if pid == 0:  # child: must be refused although it forked from the holding thread
+            code = 1
+            try:
+                with store.lock("p", timeout=0.1):
+                    code = 2
+            except PlayerLockedError:
+                code = 0
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+    # Both levels exited: a new process takes it.
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            with store.lock("p", timeout=5):
+                code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
