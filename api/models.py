@@ -200,7 +200,12 @@ class GamesPage(BaseModel):
     limit: int = Field(description="Largest number of games on this page.")
     offset: int = Field(description="Games skipped before this page.")
     total: int = Field(description="Games matching the filters, over all pages.")
-    next: str | None = Field(description="The next page's route and query; null on the last.")
+    next: str | None = Field(
+        description=(
+            "The next page's route and query; null on the last. Pages are offsets into the "
+            "current snapshot: if snapshot_id changes between pages, start again."
+        )
+    )
     games: list[GameRow]
 
 
