@@ -9,23 +9,28 @@ _RANK_8 = 0xFF << 56
 
 
 def _score(white: int, black: int, y: int) -> int:
-    """Mixedness score of one 2x2 region whose lower rank is `y` (1-based), as in scalachess."""
+    """Mixedness score of one 2x2 region whose lower rank is `y` (1-based).
+
+    The table is Lichess' own, entry for entry: lichess-org/scalachess,
+    core/src/main/scala/Divider.scala, `Divider.score` (read at commit 12ba8fd7). Phases must match
+    Lichess', so do not "tidy" its asymmetries (e.g. (4, 0) and (0, 4) both start at 3).
+    """
     table = {
         (0, 0): 0,
         (1, 0): 1 + (8 - y),
         (2, 0): 2 + (y - 2) if y > 2 else 0,
         (3, 0): 3 + (y - 1) if y > 1 else 0,
-        (4, 0): 4 + (y - 1) if y > 1 else 0,  # a group of 4 on the home row scores 0
+        (4, 0): 3 + (y - 1) if y > 1 else 0,  # a group of 4 on the home row scores 0
         (0, 1): 1 + y,
-        (1, 1): 5,
-        (2, 1): 3 + y,
-        (3, 1): 4 + y,
+        (1, 1): 5 + abs(3 - y),
+        (2, 1): 4 + y,
+        (3, 1): 5 + y,
         (0, 2): 2 + (6 - y) if y < 6 else 0,
-        (1, 2): 3 + (6 - y),
+        (1, 2): 4 + (6 - y),
         (2, 2): 7,
         (0, 3): 3 + (7 - y) if y < 7 else 0,
-        (1, 3): 4 + (6 - y),
-        (0, 4): 4 + (7 - y) if y < 7 else 0,
+        (1, 3): 5 + (6 - y),
+        (0, 4): 3 + (7 - y) if y < 7 else 0,
     }
     return table.get((white, black), 0)
 

@@ -8,7 +8,7 @@ import polars as pl
 # bump PARSER_VERSION whenever the parser's output for the same bytes may change, so the lake
 # re-parses every month (the lake compares it with the version tagged on each partition).
 SCHEMA_VERSION = 1
-PARSER_VERSION = "1.1.0"
+PARSER_VERSION = "1.2.0"
 
 UTC_US: pl.DataType = pl.Datetime("us", "UTC")
 

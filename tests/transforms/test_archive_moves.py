@@ -122,21 +122,40 @@ def test_divider_phases_hand_checked_on_a_real_game(json_months: list[Any]) -> N
     assert set(phases[59:]) == {"endgame"}
 
 
-def test_divider_second_hand_checked_game(json_months: list[Any]) -> None:
-    """WizardChiken - NoahOtsuka, 2023-01 (live/67064496328), 36 plies, no endgame.
+def test_divider_mixedness_starts_the_middlegame(json_months: list[Any]) -> None:
+    """WizardChiken - NoahOtsuka, 2023-01 (live/67064496328), 36 plies: mixedness alone decides.
 
-    White's rank 1: Ng1 leaves (ply 3: 7), Bf1 (5: 6), Rh1-f1 stays on the rank (11), Nb1 (15: 5),
-    Bc1 (23: 4), Ra1-b1 stays (27), Qd1xg4 (35: 3 < 4). Majors+minors: 14, Qxg5 takes a knight
-    (8: 13), Nxe4 (19: 12), Qxe4 (20: 11), Qxg4 takes the bishop (35: 10 <= 10). Black's rank 8
-    keeps 4 (Nb8, Qd8, Ng8, Bc8 gone: 4 left). So the middlegame starts at ply 35; the
-    majors+minors never reach 6, so there is no endgame.
+    1.e4 e5 2.Nf3 d6 3.Bc4 Nc6 4.Ng5 Qxg5 5.f4 (ply 9). After 5.f4 majors+minors are 13 (> 10),
+    White's rank 1 keeps Ra1 Nb1 Bc1 Qd1 Ke1 Rh1 (6) and Black's rank 8 keeps Ra8 Bc8 Ke8 Bf8
+    Ng8 Rh8 (6), so neither the piece count nor a sparse back rank fires. Mixedness by hand,
+    per pair of ranks (region = two files x ranks y, y+1; scalachess Divider.score):
+      y=1: ef12 {Ke1} (1,0) = 8, fg12 {g2} (1,0) = 8, the rest (3,0)/(4,0) at y=1 = 0 -> 16
+      y=2: de23 {d2} 7, fg23 {g2} 7, ab/bc/cd/gh23 (2,0) at y=2 = 0 -> 14
+      y=3: bc34 {Bc4} 6, cd34 {Bc4} 6, de34 {e4} 6, ef34 {e4 f4} (2,0) = 3, fg34 {f4} 6 -> 27
+      y=4: bc45 {Bc4} 5, cd45 {Bc4} 5, de45 {e4 | e5} (1,1) = 5+|3-4| = 6,
+           ef45 {e4 f4 | e5} (2,1) = 4+4 = 8, fg45 {f4 | Qg5} (1,1) = 6, gh45 {Qg5} 5 -> 35
+      y=5: bc56 {Nc6} 6, cd56 {Nc6 d6} (0,2) = 3, de56 {d6 e5} 3, ef56 {e5} 6, fg56 {Qg5} 6,
+           gh56 {Qg5} 6 -> 30
+      y=6: bc67 {b7 c7 Nc6} (0,3) = 4, cd67 {c7 Nc6 d6} 4, de67 {d6} 7, ef67 {f7} 7,
+           ab/fg/gh67 (0,2) at y=6 = 0 -> 22
+      y=7: de78 {Ke8} (0,1) = 8, the rest (0,2)/(0,3)/(0,4) at y=7 = 0 -> 8
+    Total 152 > 150: the middlegame starts at ply 9. Before 5.f4 the f-pawn on f2 made ef12 and
+    fg12 (2,0) at y=1 = 0, and ef34/fg34/ef45/fg45 read {e4} 6, {} 0, {e4 | e5} 6, {Qg5} 5:
+    130, below the line. (With the old table, de45 and fg45 scored 5 and ef45 7: 149, no
+    middlegame until the back rank thinned at ply 35.) Majors+minors never reach 6: no endgame.
     """
     owner, month, body, _ = next(m for m in json_months if m[:2] == ("wizardchiken", "2023-01"))
     moves = parse_month(owner, month, body).moves
     game = moves.filter(pl.col("game_id") == "bffb71c3-909f-11ed-a76f-aa393d01000f").sort("ply")
     assert game.height == 36
-    assert game["san"][34] == "Qxg4"
-    assert game["phase"].to_list() == ["opening"] * 34 + ["middlegame"] * 2
+    assert game["san"].to_list()[:9] == ["e4", "e5", "Nf3", "d6", "Bc4", "Nc6", "Ng5", "Qxg5", "f4"]
+    assert game["phase"].to_list() == ["opening"] * 8 + ["middlegame"] * 28
+    board = chess.Board()
+    for san in game["san"].to_list()[:9]:
+        board.push_san(san)
+    assert mixedness(board.occupied_co[chess.WHITE], board.occupied_co[chess.BLACK]) == 152
+    board.pop()
+    assert mixedness(board.occupied_co[chess.WHITE], board.occupied_co[chess.BLACK]) == 130
 
 
 def test_mixedness_hand_computed() -> None:
