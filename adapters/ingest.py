@@ -20,6 +20,8 @@ from adapters.chesscom import (
 )
 from adapters.raw_store import RawStore, iso, now_utc, parse_iso
 from settings import Settings
+from transforms.games import canonical_url
+from transforms.pgn import parse_headers, split_pgn_games
 from transforms.usernames import normalize_username
 
 
@@ -213,11 +215,8 @@ class ImportFormatError(ValueError):
     """An import file that cannot be read as Chess.com games; nothing was written."""
 
 
-_LINK = re.compile(
-    r"chess\.com/(?:game/(?P<a>live|daily)|(?P<b>live|daily)/game)/(?P<id>\d+)", re.IGNORECASE
-)
-_HEADER = re.compile(r'^\[([A-Za-z0-9_]+)\s+"((?:[^"\\]|\\.)*)"\s*\]\s*$')
-_GAME_START = re.compile(r"^(?=\[Event )", re.MULTILINE)
+# What transforms.games.canonical_url returns for a link naming one Chess.com game.
+_GAME_URL = re.compile(r"https://www\.chess\.com/game/(?:live|daily)/[0-9]+")
 _CLOCK_TIME = re.compile(r"^(\d{1,2}):(\d{2}):(\d{2})(?:\s+(\S+))?$")
 _NUMERIC_ZONE = re.compile(r"^(?:GMT|UTC)([+-])(\d{2}):?(\d{2})$")
 # The website's "Download PGN" writes EndTime in the downloader's zone as an abbreviation.
@@ -232,14 +231,13 @@ _ZONE_HOURS: dict[str, float] = {
 
 
 def canonical_game_url(link: str | None) -> str:
-    """`https://www.chess.com/game/live/<id>` (or daily) from any form Chess.com has used, or ""."""
-    if not link:
-        return ""
-    match = _LINK.search(link)
-    if not match:
-        return ""
-    kind = (match.group("a") or match.group("b")).lower()
-    return f"https://www.chess.com/game/{kind}/{match.group('id')}"
+    """`https://www.chess.com/game/live/<id>` (or daily) from any form Chess.com has used, or "".
+
+    A thin wrapper over transforms.games.canonical_url, which passes any other URL through:
+    an import keys games by this, so anything not naming one Chess.com game becomes "".
+    """
+    url = canonical_url(link)
+    return url if url and _GAME_URL.fullmatch(url) else ""
 
 
 def _content_key(pgn: str) -> str:
@@ -258,20 +256,6 @@ def game_key(game: dict[str, Any]) -> str:
     if isinstance(pgn, str) and pgn.strip():
         return "pgn:" + _content_key(pgn)
     return "uuid:" + str(game.get("uuid", ""))
-
-
-def _headers(pgn: str) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    for line in pgn.split("\n"):
-        if not line.strip():
-            if headers:
-                break
-            continue
-        match = _HEADER.match(line.strip())
-        if match is None:
-            break
-        headers[match.group(1)] = match.group(2).replace('\\"', '"').replace("\\\\", "\\")
-    return headers
 
 
 def _zone_offset(zone: str | None) -> timedelta | None:
@@ -317,23 +301,19 @@ def pgn_end_time(headers: dict[str, str]) -> int:
 
 
 def split_pgn(text: str) -> list[str]:
-    """Games of a multi-game PGN text, each ending in one newline.
+    """Games of a multi-game PGN text, each ending in one newline (as the API's `pgn` field).
 
-    Split on `[Event ` at a line start, not on blank lines: some exports put the next game's
-    headers right after the previous movetext.
+    A thin wrapper over transforms.pgn.split_pgn_games (which splits at `[Event ` line starts):
+    an import must refuse a file that is not PGN, where the parser keeps leading text as a game.
     """
-    parts = _GAME_START.split(text)
-    games = []
-    for part in parts:
-        if part.startswith("[Event "):
-            games.append(part.rstrip() + "\n")
-        elif part.strip():
-            raise ValueError("text before the first [Event header")
-    return games
+    games = split_pgn_games(text)
+    if games and not games[0].startswith("[Event "):
+        raise ValueError("text before the first [Event header")
+    return [game.rstrip() + "\n" for game in games]
 
 
 def _game_from_pgn(pgn: str) -> dict[str, Any]:
-    headers = _headers(pgn)
+    headers, _ = parse_headers(pgn)
     site = headers.get("Site", "Chess.com")
     if "chess.com" not in site.lower():
         raise ValueError(f"Site {site!r} is not Chess.com")
@@ -355,7 +335,7 @@ def _players(game: dict[str, Any]) -> set[str]:
         if isinstance(player, dict) and player.get("username"):
             names.add(str(player["username"]).lower())
     if isinstance(game.get("pgn"), str):
-        headers = _headers(game["pgn"])
+        headers, _ = parse_headers(game["pgn"])
         names.update(headers.get(s, "").lower() for s in ("White", "Black"))
     return names
 

@@ -20,11 +20,20 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from adapters.chesscom import format_chesscom_date, parse_http_date
+from transforms.usernames import InvalidUsernameError, normalize_username
 
 _ARCHIVES = re.compile(r"^/pub/player/([^/]+)/games/archives/?$")
 _MONTH = re.compile(r"^/pub/player/([^/]+)/games/(\d{4})/(\d{2})(/pgn)?/?$")
 _PLAYER_PATH = re.compile(r"^/pub/player/([^/]+)(/.*)?$")
-_VALID_USER = re.compile(r"[A-Za-z0-9_-]{1,50}")
+
+
+def _is_username(text: str) -> bool:
+    try:
+        normalize_username(text)
+    except InvalidUsernameError:
+        return False
+    return True
+
 
 BLOCKED_HTML = (
     b'<!DOCTYPE html>\n<html lang="en-US"><head><title>Just a moment...</title></head>'
@@ -399,7 +408,7 @@ class _Handler(BaseHTTPRequestHandler):
         self, path: str, inm: str | None, ims: str | None, head: bool, fault: Fault | None
     ) -> int:
         player = _PLAYER_PATH.match(path)
-        if player is None or not _VALID_USER.fullmatch(player.group(1)):
+        if player is None or not _is_username(player.group(1)):
             return self._not_found(f'Data provider not found for key "{path}".', head)
         user = player.group(1)
         rest = player.group(2) or ""

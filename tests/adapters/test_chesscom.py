@@ -25,23 +25,12 @@ from adapters.ingest import IngestReport, fetch_player
 from adapters.mirror import Fault, MirrorServer, running_mirror
 from adapters.raw_store import RawStore
 from settings import Settings
+from tests.adapters.helpers import TEST_USER_AGENT as UA
+from tests.adapters.helpers import make_settings
 
 USER = "shaunchess123"
-UA = "chess-patterns-tests/1.0 (tests@example.com)"
 TARGET = "2024-10"  # 13 games
 TARGET_PATH = "/player/shaunchess123/games/2024/10"
-
-
-def make_settings(tmp_path: Path, base_url: str, **overrides: object) -> Settings:
-    values: dict[str, object] = {
-        "chesscom_base_url": base_url,
-        "chesscom_user_agent": UA,
-        "data_dir": tmp_path / "data",
-        "chesscom_retry_budget_seconds": 3.0,
-        "chesscom_timeout_seconds": 2.0,
-    }
-    values.update(overrides)
-    return Settings(**values)  # type: ignore[arg-type]
 
 
 def fast_client(settings: Settings) -> ChessComClient:

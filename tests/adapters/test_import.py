@@ -21,16 +21,7 @@ from adapters.ingest import (
 from adapters.mirror import running_mirror
 from adapters.raw_store import RawStore
 from settings import Settings
-
-
-def make_settings(tmp_path: Path, base_url: str = "http://127.0.0.1:9/pub") -> Settings:
-    values: dict[str, object] = {
-        "chesscom_base_url": base_url,
-        "chesscom_user_agent": "chess-patterns-tests/1.0 (tests@example.com)",
-        "data_dir": tmp_path / "data",
-        "chesscom_retry_budget_seconds": 2.0,
-    }
-    return Settings(**values)  # type: ignore[arg-type]
+from tests.adapters.helpers import make_settings
 
 
 def stored_games(settings: Settings, user: str) -> dict[str, list[dict[str, object]]]:

@@ -13,22 +13,10 @@ from adapters.chesscom import ChessComClient, PlayerNotFoundError
 from adapters.ingest import fetch_player
 from adapters.mirror import running_mirror
 from adapters.raw_store import PlayerLockedError, RawStore
-from settings import Settings
+from tests.adapters.helpers import TEST_USER_AGENT as UA
+from tests.adapters.helpers import make_settings
 
 JSON_PLAYERS = ["shaunchess123", "fabianocaruana", "magnuscarlsen", "wizardchiken"]
-UA = "chess-patterns-tests/1.0 (tests@example.com)"
-
-
-def make_settings(tmp_path: Path, base_url: str, **overrides: object) -> Settings:
-    values: dict[str, object] = {
-        "chesscom_base_url": base_url,
-        "chesscom_user_agent": UA,
-        "data_dir": tmp_path / "data",
-        "chesscom_retry_budget_seconds": 5.0,
-        "chesscom_timeout_seconds": 5.0,
-    }
-    values.update(overrides)
-    return Settings(**values)  # type: ignore[arg-type]
 
 
 def fixture_months(fixtures_dir: Path, user: str) -> dict[str, bytes]:
