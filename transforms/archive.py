@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import zlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -50,7 +51,8 @@ def parse_month(username: str, month: str, body: bytes) -> ParsedMonth:
         # A body stored exactly as received may still be gzip-encoded (chesscom-data.md §1).
         try:
             body = gzip.decompress(body)
-        except (OSError, EOFError) as error:
+        except (OSError, EOFError, zlib.error) as error:
+            # zlib.error: a valid gzip header over a broken deflate stream (found by fuzzing).
             raise MalformedArchiveError(
                 f"archive {owner} {month} is a broken gzip body ({error}); "
                 "fetch or import the month again"
