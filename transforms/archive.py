@@ -40,6 +40,15 @@ class MalformedArchiveError(ValueError):
     """The month body is not JSON or not `{"games": [...]}`; the month fails as a whole."""
 
 
+def _what_to_do(owner: str) -> str:
+    # The old lake partition stays in place; the stored bytes must be replaced to move on.
+    return (
+        "the month keeps its previous lake data; replace the stored file: run "
+        f"`chess-patterns refresh {owner} --full` (asks Chess.com for every month again) or "
+        f"re-import the month with `chess-patterns import {owner} FILE`"
+    )
+
+
 def parse_month(username: str, month: str, body: bytes) -> ParsedMonth:
     """Parse one monthly archive body for the archive owner `username` (any case).
 
@@ -54,14 +63,13 @@ def parse_month(username: str, month: str, body: bytes) -> ParsedMonth:
         except (OSError, EOFError, zlib.error) as error:
             # zlib.error: a valid gzip header over a broken deflate stream (found by fuzzing).
             raise MalformedArchiveError(
-                f"archive {owner} {month} is a broken gzip body ({error}); "
-                "fetch or import the month again"
+                f"archive {owner} {month} is a broken gzip body ({error}); {_what_to_do(owner)}"
             ) from None
     try:
         document = json.loads(body)
     except (ValueError, UnicodeDecodeError) as error:
         raise MalformedArchiveError(
-            f"archive {owner} {month} is not JSON ({error}); fetch or import the month again"
+            f"archive {owner} {month} is not JSON ({error}); {_what_to_do(owner)}"
         ) from None
     if not isinstance(document, dict) or not isinstance(document.get("games"), list):
         shape = type(document).__name__
@@ -69,7 +77,7 @@ def parse_month(username: str, month: str, body: bytes) -> ParsedMonth:
         raise MalformedArchiveError(
             f'archive {owner} {month} is not {{"games": [...]}} (got a JSON {shape}'
             f"{' with keys ' + ', '.join(map(str, keys)) if keys else ''}); "
-            "fetch or import the month again"
+            f"{_what_to_do(owner)}"
         )
     rows: list[dict[str, Any]] = []
     replays: list[tuple[dict[str, Any], GameMoves]] = []

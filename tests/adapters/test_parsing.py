@@ -67,6 +67,7 @@ def test_malformed_month_fails_alone_and_keeps_old_partition(
     assert list(report.failed_months) == ["2025-08"]
     assert "not JSON" in report.failed_months["2025-08"]
     assert "2025-08" in report.failed_months["2025-08"]
+    assert "chess-patterns refresh shaunchess123 --full" in report.failed_months["2025-08"]
     assert report.months_parsed == []
     lake = Lake(settings.lake_dir)
     assert lake.meta("shaunchess123", "2025-08") is not None

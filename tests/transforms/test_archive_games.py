@@ -137,11 +137,24 @@ def test_username_case_does_not_matter(json_months: list[Any]) -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [b"", b"not json", b"[1, 2]", b'{"archives": []}', b'{"games": {}}', b"\xff\xfe{"],
+    [
+        b"",
+        b"not json",
+        b"[1, 2]",
+        b'{"archives": []}',
+        b'{"games": {}}',
+        b"\xff\xfe{",
+        b"\x1f\x8b\x08\x00" + b"\x00" * 11,
+    ],
 )
 def test_malformed_month_body_raises_one_clear_error(body: bytes) -> None:
-    with pytest.raises(MalformedArchiveError, match=r"archive someone 2024-05 .*fetch or import"):
-        parse_month("someone", "2024-05", body)
+    """What happened (owner, month, why) and what to do (refresh --full or re-import)."""
+    with pytest.raises(MalformedArchiveError) as caught:
+        parse_month("Someone", "2024-05", body)
+    message = str(caught.value)
+    assert message.startswith("archive someone 2024-05 ")
+    assert "`chess-patterns refresh someone --full`" in message
+    assert "`chess-patterns import someone FILE`" in message
 
 
 def test_empty_month_gives_empty_frames_with_the_schema() -> None:
