@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
+import io
 import json
-import os
 import shutil
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from adapters.raw_store import atomic_write
 from transforms.archive import ParsedMonth
 from transforms.schema import (
     GAMES_SCHEMA,
@@ -62,7 +61,7 @@ class Lake:
         moves_dir = self._partition("moves", username, month)
         _atomic_parquet(moves, moves_dir / PART_FILE, kv)
         _atomic_parquet(games, games_dir / PART_FILE, kv)
-        _atomic_bytes(
+        atomic_write(
             games_dir / META_FILE, json.dumps(meta, indent=1, sort_keys=True).encode("utf-8")
         )
 
@@ -126,34 +125,11 @@ class Lake:
 
 
 def _atomic_parquet(frame: pl.DataFrame, path: Path, metadata: dict[str, str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        frame.write_parquet(tmp, compression="zstd", statistics=True, metadata=metadata)
-        _fsync(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    """Write the partition through the one atomic writer (temp file, fsync, rename, dir fsync).
 
-
-def _atomic_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def _fsync(path: str) -> None:
-    with open(path, "rb") as handle:
-        os.fsync(handle.fileno())
+    The Parquet bytes are built in memory first (a month's partition is a few MB), so the
+    durability rules live in `raw_store.atomic_write` alone.
+    """
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer, compression="zstd", statistics=True, metadata=metadata)
+    atomic_write(path, buffer.getvalue())

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 import duckdb
@@ -149,3 +151,38 @@ def test_duckdb_reads_the_whole_lake_with_one_glob(
         f"select count(distinct game_id), min(ply) from read_parquet('{moves_glob}')"
     )
     assert moves.fetchall() == [(17, 1)]
+
+
+def test_every_file_is_fsynced_renamed_then_its_directory_fsynced(
+    tmp_path: Path, month: tuple[bytes, ParsedMonth, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rename is durable only once the directory is on disk: each of the three files of a
+    month (moves part, games part, meta) must be fsynced, renamed, then its directory fsynced."""
+    _, parsed, _ = month
+    events: list[tuple[str, str]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        kind = "dir" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file"
+        events.append((f"fsync-{kind}", os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    def replace(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        events.append(("replace", str(dst)))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    Lake(tmp_path).write_month("shaunchess123", "2025-08", parsed, "a" * 64)
+    monkeypatch.undo()
+
+    games_dir = tmp_path / "games" / "username=shaunchess123" / "month=2025-08"
+    moves_dir = tmp_path / "moves" / "username=shaunchess123" / "month=2025-08"
+    targets = [moves_dir / "part.parquet", games_dir / "part.parquet", games_dir / "_lake.json"]
+    replaced = [dst for kind, dst in events if kind == "replace"]
+    assert replaced == [str(t) for t in targets]
+    for target in targets:
+        at = events.index(("replace", str(target)))
+        assert events[at - 1][0] == "fsync-file"
+        assert Path(events[at - 1][1]).parent == target.parent
+        assert events[at + 1] == ("fsync-dir", str(target.parent))
