@@ -215,6 +215,11 @@ class ImportFormatError(ValueError):
     """An import file that cannot be read as Chess.com games; nothing was written."""
 
 
+# Movetext pieces that are not moves (comments may span lines in the website's wrapped export).
+_COMMENT = re.compile(r"\{[^}]*\}?|;[^\n]*")
+_VARIATION = re.compile(r"\([^()]*\)")
+_MOVE_NUMBER = re.compile(r"^[0-9]+\.+")
+_RESULTS = frozenset({"1-0", "0-1", "1/2-1/2", "*"})
 # What transforms.games.canonical_url returns for a link naming one Chess.com game.
 _GAME_URL = re.compile(r"https://www\.chess\.com/game/(?:live|daily)/[0-9]+")
 _CLOCK_TIME = re.compile(r"^(\d{1,2}):(\d{2}):(\d{2})(?:\s+(\S+))?$")
@@ -240,22 +245,108 @@ def canonical_game_url(link: str | None) -> str:
     return url if url and _GAME_URL.fullmatch(url) else ""
 
 
-def _content_key(pgn: str) -> str:
-    # Wrapping and blank lines differ between exports, so whitespace is collapsed first.
-    collapsed = " ".join(pgn.split())
-    return hashlib.sha256(collapsed.encode()).hexdigest()
+def san_moves(movetext: str) -> list[str]:
+    """The bare SAN moves of a movetext: no comments, clocks, variations, NAGs, numbers, result.
+
+    Text processing only (no replay), so it is cheap and reads any export's layout: the website
+    wraps at 80 columns, even inside a `{[%clk ...]}` comment; the API writes one line.
+    """
+    text = _COMMENT.sub(" ", movetext)
+    while True:
+        stripped = _VARIATION.sub(" ", text)
+        if stripped == text:
+            break
+        text = stripped
+    moves = []
+    for token in text.split():
+        token = _MOVE_NUMBER.sub("", token)
+        if not token or token in _RESULTS or token.startswith("$"):
+            continue
+        moves.append(token.rstrip("!?"))
+    return moves
+
+
+def content_key(game: dict[str, Any]) -> str | None:
+    """The same key for one game in every export format, or None when it has no PGN.
+
+    Built from what every format carries alike: White, Black (lowercased), Result, the bare SAN
+    moves, and the UTC time of day the game ended. The time of day tells apart rematches with
+    the same moves (two abandoned zero-move games against one opponent); it, not the date, is
+    used because a website export's local `Date` can put the end a day early.
+    """
+    pgn = game.get("pgn")
+    end_time = game.get("end_time")
+    if not isinstance(pgn, str) or not pgn.strip() or not isinstance(end_time, int):
+        return None
+    headers, movetext = parse_headers(pgn)
+    parts = [
+        headers.get("White", "").lower(),
+        headers.get("Black", "").lower(),
+        headers.get("Result", ""),
+        str(end_time % 86_400),
+        " ".join(san_moves(movetext)),
+    ]
+    return "moves:" + hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 def game_key(game: dict[str, Any]) -> str:
-    """The identity used to import each game once: its canonical URL, else a content hash."""
+    """The id a game is stored under: its canonical URL, else its content key, else its uuid."""
     url = canonical_game_url(str(game.get("url") or ""))
     # Daily games against bots can all carry id 0 (`.../game/daily/0`), so that URL is no key.
     if url and not url.endswith("/0"):
         return url
-    pgn = game.get("pgn")
-    if isinstance(pgn, str) and pgn.strip():
-        return "pgn:" + _content_key(pgn)
-    return "uuid:" + str(game.get("uuid", ""))
+    return content_key(game) or "uuid:" + str(game.get("uuid", ""))
+
+
+class _MonthIndex:
+    """The games of one month, to tell whether an incoming game is already there.
+
+    Two games with different canonical URLs are different games; otherwise they are the same
+    when their URLs or their content keys match (a website export has no Link at all).
+    """
+
+    def __init__(self) -> None:
+        self.games: list[dict[str, Any]] = []
+        self._by_url: dict[str, int] = {}
+        self._by_content: dict[str, list[tuple[int, str]]] = {}  # key -> (index, url or "")
+        self._by_key: dict[str, int] = {}
+
+    @staticmethod
+    def _keys(game: dict[str, Any]) -> tuple[str, str, str | None]:
+        key = game_key(game)
+        return key, key if key.startswith("https://") else "", content_key(game)
+
+    def add(self, game: dict[str, Any]) -> None:
+        self.games.append(game)
+        self._index(len(self.games) - 1)
+
+    def _index(self, position: int) -> None:
+        key, url, content = self._keys(self.games[position])
+        self._by_key.setdefault(key, position)
+        if url:
+            self._by_url.setdefault(url, position)
+        if content:
+            self._by_content.setdefault(content, []).append((position, url))
+
+    def find(self, game: dict[str, Any]) -> int | None:
+        """Position of the stored copy of `game`, or None when it is new."""
+        key, url, content = self._keys(game)
+        if url and url in self._by_url:
+            return self._by_url[url]
+        for position, other_url in self._by_content.get(content or "", []):
+            if not url or not other_url:
+                return position
+        if not url and not content:
+            return self._by_key.get(key)
+        return None
+
+    def upgrade(self, position: int, game: dict[str, Any]) -> bool:
+        """Put `game` in place of its stored copy when only `game` has a URL; True if it did."""
+        if not self._keys(game)[1] or self._keys(self.games[position])[1]:
+            return False
+        self.games[position] = game
+        self._index(position)
+        return True
 
 
 def _zone_offset(zone: str | None) -> timedelta | None:
@@ -318,14 +409,9 @@ def _game_from_pgn(pgn: str) -> dict[str, Any]:
     if "chess.com" not in site.lower():
         raise ValueError(f"Site {site!r} is not Chess.com")
     url = canonical_game_url(headers.get("Link"))
-    end_time = pgn_end_time(headers)
-    name = url if url and not url.endswith("/0") else _content_key(pgn)
-    return {
-        "url": url,
-        "pgn": pgn,
-        "end_time": end_time,
-        "uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, name)),
-    }
+    game: dict[str, Any] = {"url": url, "pgn": pgn, "end_time": pgn_end_time(headers)}
+    game["uuid"] = str(uuid.uuid5(uuid.NAMESPACE_URL, game_key(game)))
+    return game
 
 
 def _players(game: dict[str, Any]) -> set[str]:
@@ -403,22 +489,25 @@ def _import_into_store(
     written: list[str] = []
     added = present = 0
     for month in sorted(incoming):
-        existing: list[dict[str, Any]] = []
+        index = _MonthIndex()
         if store.has_month(user, month):
-            existing = json.loads(store.read_month(user, month))["games"]
-        seen = {game_key(g) for g in existing}
-        merged = list(existing)
+            for game in json.loads(store.read_month(user, month))["games"]:
+                index.add(game)
+        changed = False
         for game in incoming[month]:
-            key = game_key(game)
-            if key in seen:
-                present += 1
+            found = index.find(game)
+            if found is None:
+                index.add(game)
+                added += 1
+                changed = True
                 continue
-            seen.add(key)
-            merged.append(game)
-            added += 1
-        if len(merged) == len(existing):
+            present += 1
+            # The copy with a Link (API JSON or /pgn export) has the id and the UTC headers;
+            # it replaces a website export's copy of the same game.
+            changed = index.upgrade(found, game) or changed
+        if not changed:
             continue
-        merged.sort(key=lambda g: int(g.get("end_time", 0)))  # stable: ties keep their order
+        merged = sorted(index.games, key=lambda g: int(g.get("end_time", 0)))  # stable sort
         body = json.dumps({"games": merged}, ensure_ascii=False, separators=(",", ":"))
         store.write_month(user, month, body.encode(), source="import", status="imported")
         written.append(month)
@@ -450,11 +539,13 @@ __all__ = [
     "ImportReport",
     "IngestReport",
     "canonical_game_url",
+    "content_key",
     "fetch_player",
     "game_key",
     "import_files",
     "pgn_end_time",
     "plan_months",
     "read_import_file",
+    "san_moves",
     "split_pgn",
 ]

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+import textwrap
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,6 +18,7 @@ from adapters.ingest import (
     fetch_player,
     import_files,
     pgn_end_time,
+    san_moves,
     split_pgn,
 )
 from adapters.mirror import running_mirror
@@ -222,3 +225,98 @@ def test_wrong_player_or_not_chess_is_refused(fixtures_dir: Path, tmp_path: Path
     with pytest.raises(ImportFormatError, match="PGN"):
         import_files(settings, "hikaru", [hikaru, bad])
     assert RawStore(settings.raw_dir).stored_months("hikaru") == []
+
+
+WEBSITE_HEADERS = (
+    "Event", "Site", "Date", "Round", "White", "Black", "Result", "WhiteElo", "BlackElo",
+    "TimeControl", "EndTime", "Termination",
+)  # fmt: skip
+
+
+def website_copy(game: dict[str, Any], zone: str, hours: int) -> str:
+    """A real API game as the website's "Download PGN" writes it (chesscom-data.md section 4).
+
+    Only the 12 website headers, `Date` and `EndTime` in the downloader's zone, the movetext
+    wrapped at 80 columns (clock comments may break across lines).
+    """
+    pgn = str(game["pgn"])
+    headers = dict(re.findall(r'^\[(\w+) "([^"]*)"\]$', pgn, re.M))
+    movetext = pgn[pgn.index("\n\n") :].strip()
+    local = datetime.fromtimestamp(int(game["end_time"]), UTC) + timedelta(hours=hours)
+    headers["Date"] = local.strftime("%Y.%m.%d")
+    headers["EndTime"] = f"{local.hour}:{local:%M:%S} {zone}"
+    lines = [f'[{name} "{headers[name]}"]' for name in WEBSITE_HEADERS]
+    wrapped = textwrap.fill(movetext, width=80, break_long_words=False, break_on_hyphens=False)
+    return "\n".join(lines) + "\n\n" + wrapped + "\n"
+
+
+def test_a_game_from_the_website_export_and_the_api_is_stored_once(
+    fixtures_dir: Path, tmp_path: Path
+) -> None:
+    api_json = fixtures_dir / "fabianocaruana" / "2020" / "05.json"
+    api_pgn = fixtures_dir / "fabianocaruana" / "pgn" / "ChessCom_fabianocaruana_202005.pgn"
+    expected = json.loads(api_json.read_bytes())["games"]
+    assert len(expected) == 17
+    # Newest first, one blank line between games, Pacific daylight time (UTC-7 in May).
+    copies = [website_copy(g, "PDT", -7) for g in reversed(expected)]
+    website = tmp_path / "website.pgn"
+    website.write_text("\n".join(copies))
+    assert "[Link " not in website.read_text()
+    assert max(len(line) for line in website.read_text().splitlines()) <= 80
+    assert any(line.endswith("{[%clk") for line in website.read_text().splitlines())
+
+    settings = make_settings(tmp_path)
+    first = import_files(settings, "fabianocaruana", [website])
+    assert (first.games_added, first.games_already_present) == (17, 0)
+    assert all(g["url"] == "" for g in stored_games(settings, "fabianocaruana")["2020-05"])
+    # The API's /pgn export of the same month: every game is already there, and each
+    # website copy gives way to the copy with the Link.
+    second = import_files(settings, "fabianocaruana", [api_pgn])
+    assert (second.games_added, second.games_already_present) == (0, 17)
+    # The JSON body and the website export again: still nothing new.
+    third = import_files(settings, "fabianocaruana", [api_json, website])
+    assert (third.games_added, third.games_already_present) == (0, 34)
+    got = stored_games(settings, "fabianocaruana")["2020-05"]
+    assert [(g["url"], g["pgn"], g["end_time"]) for g in got] == [
+        (g["url"], g["pgn"], g["end_time"]) for g in expected
+    ]
+
+
+def test_api_first_then_website_adds_nothing_but_a_changed_move_is_a_new_game(
+    fixtures_dir: Path, tmp_path: Path
+) -> None:
+    api_json = fixtures_dir / "fabianocaruana" / "2020" / "05.json"
+    expected = json.loads(api_json.read_bytes())["games"]
+    game = next(g for g in expected if " 2. " in str(g["pgn"]))
+    copy = website_copy(game, "CEST", 2)
+    settings = make_settings(tmp_path)
+    import_files(settings, "fabianocaruana", [api_json])
+    same = tmp_path / "same.pgn"
+    same.write_text(copy)
+    assert import_files(settings, "fabianocaruana", [same]).games_already_present == 1
+    # Same players, result and end time, one different move: a different game.
+    head, _, moves = copy.partition("\n\n")
+    first_move = re.search(r"1\. (\S+)", moves)
+    assert first_move is not None
+    other = "a3" if first_move.group(1) != "a3" else "h3"
+    changed = tmp_path / "changed.pgn"
+    changed.write_text(
+        head + "\n\n" + moves.replace(f"1. {first_move.group(1)} ", f"1. {other} ", 1)
+    )
+    report = import_files(settings, "fabianocaruana", [changed])
+    assert (report.games_added, report.games_already_present) == (1, 0)
+    assert len(stored_games(settings, "fabianocaruana")["2020-05"]) == len(expected) + 1
+
+
+@pytest.mark.parametrize(
+    ("movetext", "moves"),
+    [
+        ("1. e4 {[%clk 0:02:58.6]} 1... e5 {[%clk\n0:02:57.9]} 2. Nf3 1-0", ["e4", "e5", "Nf3"]),
+        ("1.e4 e5 2.Qh5?! Nc6 (2... g6) 3.Bc4 $6 Nf6?? 4.Qxf7# 1-0",
+         ["e4", "e5", "Qh5", "Nc6", "Bc4", "Nf6", "Qxf7#"]),
+        ("2... Kd7 3. O-O-O+ 1/2-1/2", ["Kd7", "O-O-O+"]),
+        ("0-1", []),
+    ],
+)  # fmt: skip
+def test_san_moves_drop_everything_but_moves(movetext: str, moves: list[str]) -> None:
+    assert san_moves(movetext) == moves
