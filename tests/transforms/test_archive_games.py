@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +19,43 @@ DRAWS = {"agreed", "repetition", "stalemate", "insufficient", "timevsinsufficien
 def _tag(pgn: str, name: str) -> str | None:
     marker = f'[{name} "'
     return pgn.split(marker, 1)[1].split('"', 1)[0] if marker in pgn else None
+
+
+# The documented rule (games.opening_from_url), restated as one regex over the dashed slug: an
+# optional old "C65-" ECO prefix, then the family up to and including the first whole word
+# Opening/Defense/Defence/Game/Gambit/Attack/System (+ Declined/Accepted/Refused), then the rest.
+_SLUG = re.compile(
+    r"(?:[A-E][0-9]{2}-)?"
+    r"(?P<family>(?:[^-]+-)*?(?:Opening|Defen[cs]e|Game|Gambit|Attack|System)"
+    r"(?:-(?:Declined|Accepted|Refused))?)"
+    r"(?:-(?P<variation>.+))?"
+)
+
+
+def _opening(eco_url: str | None) -> tuple[str | None, str | None]:
+    if not eco_url:
+        return None, None
+    slug = eco_url.split("?")[0].rstrip("/").split("/")[-1]
+    match = _SLUG.fullmatch(slug)
+    if match is None:  # no family word: the whole slug names the family
+        return re.sub(r"^[A-E][0-9]{2}-", "", slug).replace("-", " "), None
+    variation = match["variation"]
+    return match["family"].replace("-", " "), variation.replace("-", " ") if variation else None
+
+
+_START = "rnbqkbnr/pppppppp/8/8/8/8/PPPPPPPP/RNBQKBNR w KQkq"
+
+
+def _initial_fen(game: dict[str, Any]) -> str | None:
+    """The PGN's own FEN when it declares a setup, else a non-empty `initial_setup`; null when
+    that is the standard start (chesscom-data.md: `initial_setup` is "" on 2020 games)."""
+    fen = _tag(game["pgn"], "FEN") if _tag(game["pgn"], "SetUp") == "1" else None
+    fen = fen or game.get("initial_setup") or None
+    if fen is None:
+        return None
+    # Crazyhouse writes its (here empty) pocket as a ninth "/" group: still the standard start.
+    placement, _, rest = fen.partition(" ")
+    return None if f"{placement.removesuffix('/')} {rest}".startswith(_START) else fen
 
 
 def _expected(owner: str, month: str, game: dict[str, Any]) -> dict[str, Any]:
@@ -49,6 +87,8 @@ def _expected(owner: str, month: str, game: dict[str, Any]) -> dict[str, Any]:
     accuracies = game.get("accuracies", {})
     other = "black" if color == "white" else "white"
     start = game.get("start_time")
+    eco_url = game.get("eco") or _tag(game["pgn"], "ECOUrl")
+    family, variation = _opening(eco_url)
     pgn_start = datetime.strptime(
         f"{_tag(game['pgn'], 'UTCDate')} {_tag(game['pgn'], 'UTCTime')}", "%Y.%m.%d %H:%M:%S"
     ).replace(tzinfo=UTC)
@@ -75,8 +115,13 @@ def _expected(owner: str, month: str, game: dict[str, Any]) -> dict[str, Any]:
         "opponent_result_code": them["result"],
         "termination": termination,
         # The `eco` key exists only in responses fetched from late 2024 on; the PGN always
-        # carries the same URL as ECOUrl (chesscom-data.md §2, §6.7).
-        "eco_url": game.get("eco") or _tag(game["pgn"], "ECOUrl"),
+        # carries the same URL as ECOUrl (chesscom-data.md §2, §6.7). `eco` is the code from
+        # the PGN's [ECO] tag; family and variation come from the URL's slug.
+        "eco_url": eco_url,
+        "eco": _tag(game["pgn"], "ECO"),
+        "opening_family": family,
+        "opening_variation": variation,
+        "initial_fen": _initial_fen(game),
         "accuracy": float(accuracies[color]) if color in accuracies else None,
         "opponent_accuracy": float(accuracies[other]) if other in accuracies else None,
         "tournament": game.get("tournament"),
@@ -91,6 +136,7 @@ def _expected(owner: str, month: str, game: dict[str, Any]) -> dict[str, Any]:
 
 def test_every_fixture_game_matches_its_json(json_months: list[Any]) -> None:
     checked = 0
+    seen = {"eco": 0, "variation": 0, "initial_fen": 0}
     for owner, month, body, games in json_months:
         parsed = parse_month(owner, month, body)
         assert parsed.games.schema == GAMES_SCHEMA
@@ -102,7 +148,12 @@ def test_every_fixture_game_matches_its_json(json_months: list[Any]) -> None:
             for name, value in _expected(owner, month, game).items():
                 assert row[name] == value, (owner, month, game["url"], name, row[name], value)
             checked += 1
+            seen["eco"] += row["eco"] is not None
+            seen["variation"] += row["opening_variation"] is not None
+            seen["initial_fen"] += row["initial_fen"] is not None
     assert checked == 441
+    # The comparison covered real values, not only nulls on both sides.
+    assert min(seen.values()) > 0, seen
 
 
 def test_moves_count_matches_plies_and_tcn(json_months: list[Any]) -> None:
