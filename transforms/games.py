@@ -166,11 +166,24 @@ def is_game_url(url: str | None) -> bool:
     return any(ch.isdigit() for ch in path) or len(path) >= 8
 
 
+# A game number of 0 is a placeholder, not an id: daily games against bots all carry
+# `.../game/daily/0` (chesscom-data.md §2, §6), so such a URL cannot key a game.
+_PLACEHOLDER_URL_RE = re.compile(r"/game/(?:live/|daily/)?0+/?$")
+
+
+def is_unique_game_url(url: str | None) -> bool:
+    """True for a game URL that can key one game (not the bots' `.../game/daily/0`)."""
+    return is_game_url(url) and not _PLACEHOLDER_URL_RE.search((url or "").split("?", 1)[0])
+
+
 def game_id_for(uuid_value: object, url: str | None, headers_and_moves: str) -> str:
-    """The Chess.com uuid, else uuid5 of the canonical URL, else of a hash of the PGN text."""
+    """The Chess.com uuid, else uuid5 of the canonical URL, else of a hash of the PGN text.
+
+    A URL that many games share (the bots' `.../game/daily/0`) counts as no URL.
+    """
     if isinstance(uuid_value, str) and uuid_value.strip():
         return uuid_value.strip()
-    if is_game_url(url):
+    if is_unique_game_url(url):
         return str(uuid.uuid5(uuid.NAMESPACE_URL, url or ""))
     digest = hashlib.sha256(headers_and_moves.encode("utf-8", "replace")).hexdigest()
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"sha256:{digest}"))

@@ -9,6 +9,7 @@ from transforms.games import (
     codes_from_pgn,
     game_id_for,
     is_game_url,
+    is_unique_game_url,
     opening_from_url,
     parse_time_control,
     result_of,
@@ -118,3 +119,10 @@ def test_urls_and_ids() -> None:
     one = game_id_for(None, "https://www.chess.com/game/live/1", "x")
     assert one == game_id_for("", "https://www.chess.com/game/live/1", "y")
     assert game_id_for(None, None, "a") != game_id_for(None, None, "b")
+    # The bots' shared `.../game/daily/0` is no key: the PGN text decides, as with no URL.
+    bot = "https://www.chess.com/game/daily/0"
+    assert not is_unique_game_url(bot)
+    assert is_unique_game_url("https://www.chess.com/game/daily/10")
+    assert is_unique_game_url("https://www.chess.com/game/live/1")
+    assert game_id_for(None, bot, "a") != game_id_for(None, bot, "b")
+    assert game_id_for(None, bot, "a") == game_id_for(None, None, "a")

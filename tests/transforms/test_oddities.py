@@ -98,6 +98,26 @@ def test_game_with_neither_pgn_nor_tcn_gets_a_parse_error_row(fixtures_dir: Path
 # §6.3 ------------------------------------------------------------------------------------
 
 
+def test_bot_games_without_uuid_are_not_merged_by_their_shared_url(fixtures_dir: Path) -> None:
+    """Every daily bot game's URL is `.../game/daily/0`: without a uuid (a PGN import), two
+    different bot games must keep two rows, keyed by their PGN text, not by that URL."""
+    game = _json_game(fixtures_dir, "shaunchess123/2024/03.json", "/daily/0")
+    first = {k: v for k, v in game.items() if k != "uuid"}
+    # A second, different bot game: the same one without its last move and a day later.
+    assert game["pgn"].rstrip().endswith(" 61. Re8# 1-0")
+    movetext_cut = game["pgn"].rstrip().removesuffix(" 61. Re8# 1-0") + " 1-0\n"
+    second = dict(first, pgn=movetext_cut, end_time=game["end_time"] + 86400)
+    parsed = parse_month(
+        "shaunchess123", "2024-03", json.dumps({"games": [first, second]}).encode()
+    )
+    assert parsed.games.height == 2
+    assert parsed.games["game_id"].n_unique() == 2
+    assert set(parsed.games["url"]) == {"https://www.chess.com/game/daily/0"}
+    # The same game listed twice is still one row (same PGN text, same id).
+    twice = parse_month("shaunchess123", "2024-03", json.dumps({"games": [first, first]}).encode())
+    assert twice.games.height == 1
+
+
 def test_daily_bot_game_without_clock(fixtures_dir: Path) -> None:
     game = _json_game(fixtures_dir, "shaunchess123/2024/03.json", "/daily/0")
     parsed = _one("shaunchess123", game, "2024-03")
