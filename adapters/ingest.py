@@ -80,6 +80,7 @@ def plan_months(
             or full
             or record is None
             or record.last_status not in ("200", "304")
+            or record.last_checked_at is None
             or parse_iso(record.last_checked_at) <= horizon
         )
         (ask if due else skip).append(month)
@@ -141,8 +142,15 @@ def fetch_player(
                 revalidate_after_days=settings.revalidate_after_days,
                 now=moment,
             )
-            for month in ask:
-                _fetch_month(http, store, user, remote, month, report, moment)
+            try:
+                for month in ask:
+                    _fetch_month(http, store, user, remote, month, report, moment)
+            except PlayerGoneError:
+                # A 410 on a month means the same as on the archives list: stop asking.
+                info = store.player_info(user)
+                info.gone_at = iso(moment)
+                store.save_player_info(user, info)
+                raise
             return report
     finally:
         if own_client:
@@ -164,13 +172,18 @@ def _fetch_month(
     # (an import, or a crash between the file rename and the manifest write, breaks that).
     if (
         record is not None
+        and record.stored
         and record.source == "api"
         and store.file_sha256(user, month) == record.sha256
     ):
         etag, last_modified = record.etag, record.last_modified
     try:
         response = http.month(remote, month, etag=etag, last_modified=last_modified)
-    except (BlockedError, PlayerGoneError):
+    except PlayerGoneError:
+        store.record_check(user, month, status="410", now=moment)
+        raise
+    except BlockedError as error:
+        store.record_check(user, month, status=f"blocked: {error}", now=moment)
         raise
     except ChessComError as error:
         report.failed[month] = str(error)

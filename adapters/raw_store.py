@@ -58,33 +58,51 @@ def check_month(month: str) -> str:
 
 @dataclass(frozen=True)
 class MonthRecord:
-    """What the manifest knows about one stored month."""
+    """What the manifest knows about one month: the stored file, and the last attempt.
+
+    A month whose every attempt failed has a record too (the status of its last attempt), with
+    no sha256, bytes, game count or fetch time, because no file was ever stored for it.
+    """
 
     etag: str | None
     last_modified: str | None
-    sha256: str
-    bytes: int
-    game_count: int
-    fetched_at: str
-    last_checked_at: str
-    last_status: str
+    sha256: str | None
+    bytes: int | None
+    game_count: int | None
+    fetched_at: str | None
+    last_checked_at: str | None  # last time Chess.com confirmed the stored bytes (200 or 304)
+    last_status: str  # of the last attempt: "200", "304", "imported", "410", "error: ..."
     # "api": the exact body Chess.com sent; "import": written by `import` (re-serialised),
     # so the next refresh fetches it unconditionally and the API bytes replace it.
     source: str = "api"
+    last_attempt_at: str | None = None
+
+    @property
+    def stored(self) -> bool:
+        return self.sha256 is not None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> MonthRecord:
         return cls(
             etag=data.get("etag"),
             last_modified=data.get("last_modified"),
-            sha256=str(data["sha256"]),
-            bytes=int(data["bytes"]),
-            game_count=int(data["game_count"]),
-            fetched_at=str(data["fetched_at"]),
-            last_checked_at=str(data["last_checked_at"]),
+            sha256=_str_or_none(data.get("sha256")),
+            bytes=_int_or_none(data.get("bytes")),
+            game_count=_int_or_none(data.get("game_count")),
+            fetched_at=_str_or_none(data.get("fetched_at")),
+            last_checked_at=_str_or_none(data.get("last_checked_at")),
             last_status=str(data["last_status"]),
             source=str(data.get("source", "api")),
+            last_attempt_at=_str_or_none(data.get("last_attempt_at")),
         )
+
+
+def _str_or_none(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _int_or_none(value: object) -> int | None:
+    return None if value is None else int(str(value))
 
 
 @dataclass
@@ -249,7 +267,7 @@ class RawStore:
             atomic_write(path, data)
         info = self.player_info(username)
         previous = info.months.get(month)
-        fetched_at = moment if changed or previous is None else previous.fetched_at
+        fetched_at = moment if changed or previous is None else previous.fetched_at or moment
         if not changed and previous is not None and previous.source != source:
             fetched_at = moment
         info.months[month] = MonthRecord(
@@ -262,6 +280,7 @@ class RawStore:
             last_checked_at=moment,
             last_status=status,
             source=source,
+            last_attempt_at=moment,
         )
         self.save_player_info(username, info)
         return changed
@@ -276,14 +295,27 @@ class RawStore:
         last_modified: str | None = None,
         now: datetime | None = None,
     ) -> None:
-        """Note a revalidation (304) or a failed attempt without touching the month file."""
+        """Note a revalidation (304) or a failed attempt without touching the month file.
+
+        A month never stored gets a record of the attempt alone (no sha256, no file).
+        """
+        moment = iso(now or now_utc())
         info = self.player_info(username)
         previous = info.months.get(month)
         if previous is None:
-            return
-        update: dict[str, Any] = {"last_status": status}
-        if status == "304":
-            update["last_checked_at"] = iso(now or now_utc())
+            previous = MonthRecord(
+                etag=None,
+                last_modified=None,
+                sha256=None,
+                bytes=None,
+                game_count=None,
+                fetched_at=None,
+                last_checked_at=None,
+                last_status=status,
+            )
+        update: dict[str, Any] = {"last_status": status, "last_attempt_at": moment}
+        if status == "304" and previous.stored:
+            update["last_checked_at"] = moment
             if etag:
                 update["etag"] = etag
             if last_modified:

@@ -170,8 +170,21 @@ def test_permanent_fault_on_a_new_month_leaves_no_file(
     report = refresh(settings)
     assert list(report.failed) == [TARGET]
     assert "kept" in report.failed[TARGET]
-    assert not RawStore(settings.raw_dir).month_path(USER, TARGET).exists()
-    assert TARGET not in RawStore(settings.raw_dir).manifest(USER)
+    store = RawStore(settings.raw_dir)
+    assert not store.month_path(USER, TARGET).exists()
+    assert TARGET not in store.stored_months(USER)
+    # The manifest records the failed attempt, with nothing describing a file.
+    record = store.manifest(USER)[TARGET]
+    assert record.last_status.startswith("error:")
+    assert "not complete JSON" in record.last_status
+    assert (record.sha256, record.bytes, record.game_count, record.fetched_at) == (None,) * 4
+    assert record.last_attempt_at is not None
+    # The next refresh asks again (without validators) and stores it.
+    mirror.set_faults({})
+    mirror.clear_log()
+    assert TARGET in refresh(settings).fetched
+    assert [r.conditional for r in mirror.log() if r.path == "/pub" + TARGET_PATH] == [False]
+    assert store.manifest(USER)[TARGET].last_status == "200"
 
 
 # -- player-level answers ------------------------------------------------------------------
@@ -188,6 +201,36 @@ def test_html_or_403_is_blocked_without_retry(
     assert "CHESSCOM_USER_AGENT" in message
     assert USER in message
     assert "\n" not in message
+
+
+FILE_FIELDS = ("etag", "last_modified", "sha256", "bytes", "game_count", "fetched_at", "source")
+
+
+@pytest.mark.parametrize("status", [403, 200])
+def test_blocked_refresh_keeps_every_stored_month_and_its_manifest(
+    fixtures_dir: Path, mirror: MirrorServer, tmp_path: Path, status: int
+) -> None:
+    settings = make_settings(tmp_path, mirror.base_url, chesscom_retry_budget_seconds=30)
+    refresh(settings)  # a clean run stores everything
+    store = RawStore(settings.raw_dir)
+    before = store.manifest(USER)
+    assert TARGET in before
+    mirror.set_faults({TARGET_PATH: [Fault.blocked_html(status=status, times=None)]})
+    with pytest.raises(BlockedError):
+        refresh(settings, full=True)
+    assert stored(settings) == fixture_months(fixtures_dir)
+    after = store.manifest(USER)
+    assert sorted(after) == sorted(before)
+    for month, record in before.items():
+        kept = {name: getattr(after[month], name) for name in FILE_FIELDS}
+        assert kept == {name: getattr(record, name) for name in FILE_FIELDS}, month
+        if month < TARGET:  # revalidated before the block
+            assert after[month].last_status == "304", month
+        elif month > TARGET:  # never asked: the refresh stopped at the block
+            assert after[month] == record, month
+    # The blocked month's last attempt is recorded as such.
+    assert after[TARGET].last_status.startswith("blocked:")
+    assert "CHESSCOM_USER_AGENT" in after[TARGET].last_status
 
 
 def test_blocked_archives_request_is_not_retried(mirror: MirrorServer, tmp_path: Path) -> None:
@@ -220,6 +263,24 @@ def test_gone_player_is_not_asked_again(mirror: MirrorServer, tmp_path: Path) ->
     mirror.gone.clear()
     assert refresh(settings, "wizardchiken", full=True).unchanged == ["2023-01"]
     assert RawStore(settings.raw_dir).player_info("wizardchiken").gone_at is None
+
+
+def test_gone_on_a_month_request_also_stops_asking(
+    fixtures_dir: Path, mirror: MirrorServer, tmp_path: Path
+) -> None:
+    settings = make_settings(tmp_path, mirror.base_url)
+    refresh(settings)
+    mirror.set_faults({TARGET_PATH: [Fault.http(410, times=None)]})
+    with pytest.raises(PlayerGoneError, match="410"):
+        refresh(settings, full=True)
+    store = RawStore(settings.raw_dir)
+    assert store.player_info(USER).gone_at is not None
+    assert store.manifest(USER)[TARGET].last_status == "410"
+    mirror.clear_log()
+    with pytest.raises(PlayerGoneError, match="not asking"):
+        refresh(settings)
+    assert mirror.log() == []
+    assert stored(settings) == fixture_months(fixtures_dir)
 
 
 def test_redirect_is_followed_once_and_the_canonical_name_remembered(

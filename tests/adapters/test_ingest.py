@@ -119,6 +119,12 @@ def test_listed_month_missing_on_the_server_fails_that_month_only(
     assert sorted(report.failed) == listed_months(fixtures_dir, "afgano29")
     assert "404" in report.failed["2016-08"]
     assert report.fetched == []
+    # Months never stored still get the status of their last attempt, and no file.
+    store = RawStore(settings.raw_dir)
+    assert store.stored_months("afgano29") == []
+    manifest = store.manifest("afgano29")
+    assert sorted(manifest) == listed_months(fixtures_dir, "afgano29")
+    assert all("404" in r.last_status and r.sha256 is None for r in manifest.values())
 
 
 def test_four_players_concurrently_never_more_than_one_request_in_flight(
