@@ -140,3 +140,14 @@ def test_crazyhouse_fen_with_pocket_suffix() -> None:
 def test_unsupported_rules() -> None:
     with pytest.raises(GameParseError, match="unsupported rules"):
         make_board("atomicish", None)
+
+
+def test_private_python_chess_methods_of_the_fast_path_exist() -> None:
+    """pyproject pins chess to 1.11.x because the fast path calls these private methods; an
+    upgrade that drops or renames one must fail here, not silently fall back or crash."""
+    assert chess.__version__.startswith("1.11.")
+    board = chess.Board()
+    assert board._slider_blockers(chess.E1) == 0
+    board._remove_piece_at(chess.E2)
+    board._set_piece_at(chess.E4, chess.PAWN, chess.WHITE, False)
+    assert board.board_fen() == "rnbqkbnr/pppppppp/8/8/4P3/8/PPPP1PPP/RNBQKBNR"
