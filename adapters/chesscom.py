@@ -18,7 +18,7 @@ import httpx
 
 from adapters.raw_store import check_month
 from settings import Settings
-from transforms.usernames import normalize_username
+from transforms.usernames import InvalidUsernameError, normalize_username
 
 # Chess.com answers parallel requests from one client with 429, so every ChessComClient in the
 # process shares this lock: one request in flight at a time, whatever the number of refreshes.
@@ -335,10 +335,19 @@ class ChessComClient:
                 redirected = True
                 url = urljoin(url, location)
                 found = _PLAYER_IN_PATH.search(urlsplit(url).path)
-                if found:
-                    current_user = normalize_username(found.group(1))
-                    if current_user != username:
-                        self.canonical_names[username] = current_user
+                try:
+                    current_user = normalize_username(found.group(1) if found else "")
+                except InvalidUsernameError:
+                    # Chess.com only redirects to the canonical name; anything else is not the
+                    # user's fault, and following it could write a name that is no username.
+                    raise ChessComError(
+                        f"Chess.com redirected {what} to an unexpected place ({location}), not "
+                        "a player's URL; check CHESSCOM_BASE_URL, and try again later.",
+                        username=username,
+                        month=month,
+                    ) from None
+                if current_user != username:
+                    self.canonical_names[username] = current_user
                 continue
             if status == 304:
                 return response, b"", current_user

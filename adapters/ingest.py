@@ -378,16 +378,23 @@ def pgn_end_time(headers: dict[str, str]) -> int:
     (local `Date` and `EndTime "22:38:19 PST"`); raises ValueError saying what is missing."""
     end_time = headers.get("EndTime")
     if not end_time:
-        raise ValueError("no EndTime header")
+        raise ValueError(
+            "has no EndTime header, so the month it belongs to is unknown; export the games "
+            "again from Chess.com (the API's /pgn export and the website's Download PGN both "
+            "write EndTime) rather than a copy another program rewrote"
+        )
     match = _CLOCK_TIME.match(end_time.strip())
     if match is None:
-        raise ValueError(f"EndTime {end_time!r} is not HH:MM:SS [ZONE]")
+        raise ValueError(
+            f"has EndTime {end_time!r}, which is not HH:MM:SS [ZONE]; export the games again "
+            "from Chess.com rather than a copy another program rewrote"
+        )
     zone = match.group(4)
     offset = _zone_offset(zone)
     if offset is None:
         raise ValueError(
-            f"EndTime {end_time!r} has time zone {zone!r}, which is not one this importer knows; "
-            "re-export with a known zone (PST, PDT, GMT+0000, ...)"
+            f"has EndTime {end_time!r} in time zone {zone!r}, which is not one this importer "
+            "knows; re-export with a known zone (PST, PDT, GMT+0000, ...)"
         )
     # API exports carry the UTC end date; website exports only the local date.
     if zone:
@@ -397,7 +404,11 @@ def pgn_end_time(headers: dict[str, str]) -> int:
     else:
         date = headers.get("EndDate") or headers.get("UTCDate") or headers.get("Date")
     if not date or not re.fullmatch(r"\d{4}\.\d{2}\.\d{2}", date):
-        raise ValueError(f"no usable date (EndDate/Date {date!r})")
+        raise ValueError(
+            f"has no usable date (EndDate, UTCDate or Date is {date!r}, not YYYY.MM.DD), so the "
+            "month it belongs to is unknown; export the games again from Chess.com rather "
+            "than a copy another program rewrote"
+        )
     year, month, day = (int(x) for x in date.split("."))
     hh, mm, ss = (int(x) for x in match.group(1, 2, 3))
     local = datetime(year, month, day, hh, mm, ss, tzinfo=UTC)
@@ -420,11 +431,20 @@ def _game_from_pgn(pgn: str) -> dict[str, Any]:
     headers, _ = parse_headers(pgn)
     site = headers.get("Site", "Chess.com")
     if "chess.com" not in site.lower():
-        raise ValueError(f"Site {site!r} is not Chess.com")
+        raise ValueError(
+            f"has Site {site!r}, not Chess.com; import only games exported from Chess.com"
+        )
     url = canonical_game_url(headers.get("Link"))
     game: dict[str, Any] = {"url": url, "pgn": pgn, "end_time": pgn_end_time(headers)}
     game["uuid"] = str(uuid.uuid5(uuid.NAMESPACE_URL, game_key(game)))
     return game
+
+
+def _describe(pgn: str) -> str:
+    """`White vs Black, Date` of a PGN game, to point at it in an error message."""
+    headers, _ = parse_headers(pgn)
+    white, black = headers.get("White", "?"), headers.get("Black", "?")
+    return f"{white} vs {black}, {headers.get('Date', 'no date')}"
 
 
 def _players(game: dict[str, Any]) -> set[str]:
@@ -462,7 +482,15 @@ def read_import_file(path: Path) -> list[dict[str, Any]]:
             raise ImportFormatError(f'{path}: expected a monthly body {{"games": [...]}}')
         for index, game in enumerate(games, start=1):
             if not isinstance(game, dict) or not isinstance(game.get("end_time"), int):
-                raise ImportFormatError(f"{path}: game {index} has no integer end_time")
+                url = game.get("url") if isinstance(game, dict) else None
+                raise ImportFormatError(
+                    f"{path}: game {index} of {len(games)}"
+                    + (f" ({url})" if url else "")
+                    + " has no integer end_time (Unix seconds), so the month it belongs to is "
+                    "unknown; import monthly bodies exactly as Chess.com sent them "
+                    "(/pub/player/USER/games/YYYY/MM) or the games' PGN export. Nothing was "
+                    "imported."
+                )
         return games
     try:
         texts = split_pgn(text)
@@ -473,7 +501,10 @@ def read_import_file(path: Path) -> list[dict[str, Any]]:
         try:
             games.append(_game_from_pgn(pgn))
         except ValueError as error:
-            raise ImportFormatError(f"{path}: game {index}: {error}") from None
+            raise ImportFormatError(
+                f"{path}: game {index} of {len(texts)} ({_describe(pgn)}) {error}. "
+                "Nothing was imported."
+            ) from None
     return games
 
 

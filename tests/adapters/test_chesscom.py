@@ -309,6 +309,26 @@ def test_redirect_loop_is_an_error(mirror: MirrorServer, tmp_path: Path) -> None
         refresh(settings, "a-loop")
 
 
+@pytest.mark.parametrize(
+    "location", ["/pub/elsewhere", "/pub/player/not%20a%20name/games/archives"]
+)
+def test_redirect_to_a_non_player_url_blames_chesscom_not_the_user(
+    mirror: MirrorServer, tmp_path: Path, location: str
+) -> None:
+    path = f"/player/{USER}/games/archives"
+    mirror.set_faults({path: [Fault("redirect", location=location, times=None)]})
+    settings = make_settings(tmp_path, mirror.base_url)
+    with pytest.raises(ChessComError) as caught:
+        refresh(settings)
+    assert type(caught.value) is ChessComError  # not InvalidUsernameError, not retried
+    message = str(caught.value)
+    assert "redirected" in message
+    assert "unexpected place" in message
+    assert location in message
+    assert "CHESSCOM_BASE_URL" in message
+    assert len(mirror.log()) == 1
+
+
 def test_archives_unavailable_is_a_player_level_error(mirror: MirrorServer, tmp_path: Path) -> None:
     mirror.set_faults({f"/player/{USER}/games/archives": [Fault.http(503, times=None)]})
     settings = make_settings(tmp_path, mirror.base_url, chesscom_retry_budget_seconds=0.5)

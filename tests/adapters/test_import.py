@@ -321,3 +321,51 @@ def test_api_first_then_website_adds_nothing_but_a_changed_move_is_a_new_game(
 )  # fmt: skip
 def test_san_moves_drop_everything_but_moves(movetext: str, moves: list[str]) -> None:
     assert san_moves(movetext) == moves
+
+
+GOOD_GAME = (
+    '[Event "Live Chess"]\n[Site "Chess.com"]\n[Date "2021.01.21"]\n[White "me"]\n'
+    '[Black "you"]\n[Result "1-0"]\n[EndTime "13:13:28 PST"]\n\n1. e4 1-0\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("second_game", "words"),
+    [
+        (GOOD_GAME.replace('[EndTime "13:13:28 PST"]\n', ""), "no EndTime header"),
+        (GOOD_GAME.replace('[Date "2021.01.21"]', '[Date "2021.??.??"]'), "no usable date"),
+    ],
+)
+def test_pgn_game_without_end_time_names_file_game_and_what_to_do(
+    tmp_path: Path, second_game: str, words: str
+) -> None:
+    path = tmp_path / "mine.pgn"
+    path.write_text(GOOD_GAME + "\n" + second_game.replace('"you"', '"friend"'))
+    settings = make_settings(tmp_path)
+    with pytest.raises(ImportFormatError) as caught:
+        import_files(settings, "me", [path])
+    message = str(caught.value)
+    assert str(path) in message
+    assert "game 2 of 2 (me vs friend" in message
+    assert words in message
+    assert "export the games again from Chess.com" in message
+    assert "Nothing was imported" in message
+    assert RawStore(settings.raw_dir).stored_months("me") == []
+
+
+def test_json_game_without_end_time_names_file_game_and_what_to_do(
+    fixtures_dir: Path, tmp_path: Path
+) -> None:
+    games = json.loads((fixtures_dir / "wizardchiken" / "2023" / "01.json").read_bytes())["games"]
+    del games[2]["end_time"]
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps({"games": games}))
+    settings = make_settings(tmp_path)
+    with pytest.raises(ImportFormatError) as caught:
+        import_files(settings, "wizardchiken", [path])
+    message = str(caught.value)
+    assert str(path) in message
+    assert f"game 3 of {len(games)} ({games[2]['url']})" in message
+    assert "no integer end_time" in message
+    assert "exactly as Chess.com sent them" in message
+    assert RawStore(settings.raw_dir).stored_months("wizardchiken") == []
