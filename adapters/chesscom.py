@@ -26,13 +26,14 @@ _REQUEST_LOCK = threading.Lock()
 _last_request_end = 0.0
 
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
-_ARCHIVE_MONTH = re.compile(r"/(\d{4})/(\d{2})/?$")
+_ARCHIVE_MONTH = re.compile(r"/([0-9]{4})/([0-9]{2})/?$")
 _PLAYER_IN_PATH = re.compile(r"/player/([^/]+)(/|$)")
 # Chess.com's Last-Modified: "Thursday, 17-Oct-2024 22:34:57 GMT+0000" (RFC 850 with a
 # four-digit year and a numeric offset), which email.utils cannot parse.
 _CHESSCOM_DATE = re.compile(
-    r"^\s*(?:[A-Za-z]+,\s*)?(\d{1,2})[- ]([A-Za-z]{3})[- ](\d{2,4})\s+(\d{1,2}):(\d{2}):(\d{2})"
-    r"\s*(?:GMT|UTC|Z)?\s*([+-]\d{2}:?\d{2})?\s*$"
+    r"^\s*(?:[A-Za-z]+,\s*)?([0-9]{1,2})[- ]([A-Za-z]{3})[- ]([0-9]{2,4})"
+    r"\s+([0-9]{1,2}):([0-9]{2}):([0-9]{2})"
+    r"\s*(?:GMT|UTC|Z)?\s*([+-][0-9]{2}:?[0-9]{2})?\s*$"
 )
 _MONTHS = {
     m: i
@@ -99,7 +100,8 @@ class MonthResponse:
 
 def parse_http_date(value: str | None) -> datetime | None:
     """Parse an HTTP date in the standard forms or Chess.com's `..., 17-Oct-2024 ... GMT+0000`."""
-    if not value:
+    # HTTP dates are ASCII; int() and email.utils would also read other scripts' digits.
+    if not value or not value.isascii():
         return None
     match = _CHESSCOM_DATE.match(value)
     if match is None:
@@ -140,7 +142,8 @@ def _retry_after_seconds(value: str | None) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    # str.isdigit() is also true for digits int() and float() refuse ("²"), hence isascii().
+    if value.isascii() and value.isdigit():
         return float(value)
     moment = parse_http_date(value)
     if moment is None:

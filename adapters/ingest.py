@@ -235,8 +235,8 @@ _MOVE_NUMBER = re.compile(r"^[0-9]+\.+")
 _RESULTS = frozenset({"1-0", "0-1", "1/2-1/2", "*"})
 # What transforms.games.canonical_url returns for a link naming one Chess.com game.
 _GAME_URL = re.compile(r"https://www\.chess\.com/game/(?:live|daily)/[0-9]+")
-_CLOCK_TIME = re.compile(r"^(\d{1,2}):(\d{2}):(\d{2})(?:\s+(\S+))?$")
-_NUMERIC_ZONE = re.compile(r"^(?:GMT|UTC)([+-])(\d{2}):?(\d{2})$")
+_CLOCK_TIME = re.compile(r"^([0-9]{1,2}):([0-9]{2}):([0-9]{2})(?:\s+(\S+))?$")
+_NUMERIC_ZONE = re.compile(r"^(?:GMT|UTC)([+-])([0-9]{2}):?([0-9]{2})$")
 # The website's "Download PGN" writes EndTime in the downloader's zone as an abbreviation.
 # Only unambiguous ones are listed (IST, for one, is India, Ireland or Israel).
 _ZONE_HOURS: dict[str, float] = {
@@ -403,7 +403,7 @@ def pgn_end_time(headers: dict[str, str]) -> int:
         date = headers.get("Date")
     else:
         date = headers.get("EndDate") or headers.get("UTCDate") or headers.get("Date")
-    if not date or not re.fullmatch(r"\d{4}\.\d{2}\.\d{2}", date):
+    if not date or not re.fullmatch(r"[0-9]{4}\.[0-9]{2}\.[0-9]{2}", date):
         raise ValueError(
             f"has no usable date (EndDate, UTCDate or Date is {date!r}, not YYYY.MM.DD), so the "
             "month it belongs to is unknown; export the games again from Chess.com rather "

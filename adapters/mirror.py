@@ -23,7 +23,7 @@ from adapters.chesscom import format_chesscom_date, parse_http_date
 from transforms.usernames import InvalidUsernameError, normalize_username
 
 _ARCHIVES = re.compile(r"^/pub/player/([^/]+)/games/archives/?$")
-_MONTH = re.compile(r"^/pub/player/([^/]+)/games/(\d{4})/(\d{2})(/pgn)?/?$")
+_MONTH = re.compile(r"^/pub/player/([^/]+)/games/([0-9]{4})/([0-9]{2})(/pgn)?/?$")
 _PLAYER_PATH = re.compile(r"^/pub/player/([^/]+)(/.*)?$")
 
 
@@ -33,6 +33,22 @@ def _is_username(text: str) -> bool:
     except InvalidUsernameError:
         return False
     return True
+
+
+def _accepts_gzip(accept_encoding: str) -> bool:
+    """True when an Accept-Encoding header allows gzip (`gzip` or `*`, with a q above 0)."""
+    for item in accept_encoding.split(","):
+        coding, _, params = item.strip().partition(";")
+        if coding.strip().lower() not in ("gzip", "*"):
+            continue
+        name, _, value = params.strip().partition("=")
+        if name.strip().lower() == "q":
+            try:
+                return float(value) > 0
+            except ValueError:
+                return False
+        return True
+    return False
 
 
 BLOCKED_HTML = (
@@ -480,7 +496,7 @@ class _Handler(BaseHTTPRequestHandler):
         payload = body
         encoding = None
         accepts = self.headers.get("Accept-Encoding", "")
-        if body and self.mirror.gzip_responses and "gzip" in accepts.lower():
+        if body and self.mirror.gzip_responses and _accepts_gzip(accepts):
             payload = gzip.compress(body, mtime=0)
             encoding = "gzip"
         self.send_response(status)

@@ -24,8 +24,11 @@ MANIFEST_NAME = "manifest.json"
 LOCK_NAME = ".lock"
 MANIFEST_VERSION = 1
 
-_MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
-_YEAR_DIR = re.compile(r"\d{4}")
+_MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
+_YEAR_DIR = re.compile(r"[0-9]{4}")
+# atomic_write names its temp file `.<name>.<pid>.<random>.tmp` beside the target.
+_TEMP_GLOB = ".*.tmp"
+STALE_TEMP_SECONDS = 60.0
 _MONTH_FILE = re.compile(r"(0[1-9]|1[0-2])\.json")
 
 
@@ -330,6 +333,17 @@ class RawStore:
             return None
 
     # -- locking -------------------------------------------------------------------------
+    @staticmethod
+    def _remove_stale_temp_files(directory: Path) -> None:
+        # A write killed between creating its temp file and the rename leaves the temp file
+        # behind. Under the lock no other writer of this player is running, and the age test
+        # spares a temp file of anything else in flight.
+        cutoff = time.time() - STALE_TEMP_SECONDS
+        for path in _temp_files(directory):
+            with contextlib.suppress(FileNotFoundError):
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+
     @contextlib.contextmanager
     def lock(self, username: str, timeout: float = 300.0) -> Iterator[None]:
         """Hold the player's lock file; wait up to `timeout` seconds, then raise PlayerLockedError.
@@ -379,6 +393,7 @@ class RawStore:
             try:
                 os.ftruncate(fd, 0)
                 os.pwrite(fd, f"pid {os.getpid()} since {iso(now_utc())}\n".encode(), 0)
+                self._remove_stale_temp_files(directory)
                 yield
             finally:
                 with _HELD_GUARD:
@@ -393,6 +408,14 @@ class RawStore:
 # forked child from inheriting its parent's holdings.
 _HELD: dict[tuple[int, int, str], int] = {}
 _HELD_GUARD = threading.Lock()
+
+
+def _temp_files(directory: Path) -> Iterator[Path]:
+    """atomic_write's temp files in a player folder and its year folders."""
+    yield from directory.glob(_TEMP_GLOB)
+    for year_dir in directory.iterdir():
+        if year_dir.is_dir() and _YEAR_DIR.fullmatch(year_dir.name):
+            yield from year_dir.glob(_TEMP_GLOB)
 
 
 def _read_holder(fd: int) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+import adapters.chesscom as chesscom
 from adapters.chesscom import (
     BadResponseError,
     BlockedError,
@@ -412,6 +413,8 @@ def test_min_interval_spaces_requests(mirror: MirrorServer, tmp_path: Path) -> N
         ("Friday, 18-Oct-2024 00:34:57 GMT+0200", datetime(2024, 10, 17, 22, 34, 57, tzinfo=UTC)),
         ("yesterday", None),
         ("", None),
+        # Arabic-Indic digits: int() reads them, but no HTTP date has them.
+        ("Thursday, \u0661\u0667-Oct-2024 22:34:57 GMT+0000", None),
     ],
 )
 def test_http_dates_in_chesscom_and_standard_forms(text: str, expected: datetime | None) -> None:
@@ -426,3 +429,8 @@ def test_empty_month_is_a_valid_month(
     empty = RawStore(settings.raw_dir).manifest(USER)["2023-10"]
     assert empty.game_count == 0
     assert json.loads((fixtures_dir / USER / "2023" / "10.json").read_bytes()) == {"games": []}
+
+
+@pytest.mark.parametrize(("value", "seconds"), [("7", 7.0), ("\u00b2", None), ("\u0667", None)])
+def test_retry_after_takes_only_ascii_digits(value: str, seconds: float | None) -> None:
+    assert chesscom._retry_after_seconds(value) == seconds

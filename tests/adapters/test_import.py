@@ -204,6 +204,19 @@ def test_end_time_from_headers(headers: dict[str, str], expected: datetime) -> N
     assert pgn_end_time(headers) == int(expected.replace(tzinfo=UTC).timestamp())
 
 
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Date": "\u0662\u0660\u0662\u0661.01.21", "EndTime": "13:13:28 PST"},
+        {"Date": "2021.01.21", "EndTime": "\u0661\u0663:13:28 PST"},
+        {"EndDate": "2021.01.21", "EndTime": "13:13:28 GMT+\u0660\u0660\u0660\u0660"},
+    ],
+)
+def test_end_time_refuses_non_ascii_digits(headers: dict[str, str]) -> None:
+    with pytest.raises(ValueError, match=r"export the games again|not one this importer knows"):
+        pgn_end_time(headers)
+
+
 def test_unknown_zone_is_a_clear_error_and_writes_nothing(tmp_path: Path) -> None:
     pgn = tmp_path / "x.pgn"
     pgn.write_text(

@@ -35,17 +35,42 @@ def test_archives_are_served_verbatim_with_weak_etag_and_chesscom_last_modified(
     assert int(parsed.timestamp()) == mtime
 
 
-def test_month_body_is_byte_identical_and_gzip_is_offered(fixtures_dir: Path) -> None:
-    path = fixtures_dir / "magnuscarlsen" / "2024" / "02.json"
+def raw_get(url: str, accept_encoding: str) -> tuple[httpx.Headers, bytes]:
+    """Headers and the body exactly as sent on the wire (httpx does not decompress it)."""
+    with (
+        httpx.Client() as client,
+        client.stream("GET", url, headers={**UA, "Accept-Encoding": accept_encoding}) as response,
+    ):
+        return response.headers, b"".join(response.iter_raw())
+
+
+@pytest.mark.parametrize(
+    ("accept_encoding", "gzipped"),
+    [
+        ("gzip", True),
+        ("br, gzip;q=0.5", True),
+        ("*", True),
+        ("identity", False),
+        ("gzip;q=0", False),
+        ("br", False),
+    ],
+)
+def test_month_body_is_byte_identical_and_gzipped_only_when_accepted(
+    fixtures_dir: Path, accept_encoding: str, gzipped: bool
+) -> None:
+    expected = (fixtures_dir / "magnuscarlsen" / "2024" / "02.json").read_bytes()
     with running_mirror(fixtures_dir) as mirror:
         url = f"{mirror.base_url}/player/magnuscarlsen/games/2024/02"
-        raw = httpx.get(url, headers={**UA, "Accept-Encoding": "gzip"})
-        plain = httpx.get(url, headers={**UA, "Accept-Encoding": "identity"})
-    assert raw.headers["content-encoding"] == "gzip"
-    assert raw.content == path.read_bytes()  # httpx decompressed it
-    assert "content-encoding" not in plain.headers
-    assert plain.content == path.read_bytes()
-    assert gzip.decompress(gzip.compress(plain.content)) == raw.content
+        headers, wire = raw_get(url, accept_encoding)
+    assert int(headers["content-length"]) == len(wire)
+    if gzipped:
+        assert headers["content-encoding"] == "gzip"
+        assert wire[:2] == b"\x1f\x8b"
+        assert gzip.decompress(wire) == expected
+        assert len(wire) < len(expected)
+    else:
+        assert "content-encoding" not in headers
+        assert wire == expected
 
 
 def test_conditional_requests_get_304_without_body(fixtures_dir: Path) -> None:

@@ -63,7 +63,9 @@ def test_usernames_and_months_are_validated_before_touching_paths(tmp_path: Path
         store.month_path(bad, "2024-01")
 
 
-@pytest.mark.parametrize("bad", ["2024-13", "2024-1", "../../x", "2024/01/..", "24-01"])
+@pytest.mark.parametrize(
+    "bad", ["2024-13", "2024-1", "../../x", "2024/01/..", "24-01", "\u0662\u0660\u0662\u0664-01"]
+)
 def test_months_are_validated(tmp_path: Path, bad: str) -> None:
     with pytest.raises(ValueError, match="YYYY-MM"):
         RawStore(tmp_path).month_path("player", bad)
@@ -266,3 +268,36 @@ def test_a_reentered_lock_still_excludes_another_process(tmp_path: Path) -> None
             os._exit(code)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_non_ascii_digit_folders_are_not_months(tmp_path: Path) -> None:
+    store = RawStore(tmp_path)
+    store.write_month("p", "2024-01", body(1))
+    odd = tmp_path / "p" / "\uff12\uff10\uff12\uff14"  # fullwidth "2024"
+    odd.mkdir()
+    (odd / "01.json").write_bytes(body(1))
+    assert store.stored_months("p") == ["2024-01"]
+
+
+def test_taking_the_lock_removes_stale_temp_files_only(tmp_path: Path) -> None:
+    store = RawStore(tmp_path)
+    store.write_month("p", "2024-01", body(2))
+    month_dir = tmp_path / "p" / "2024"
+    old = time.time() - 3600
+    stale = [month_dir / ".01.json.123.abcd1234.tmp", tmp_path / "p" / ".manifest.json.9.ff.tmp"]
+    fresh = month_dir / ".02.json.456.beef0000.tmp"
+    for path in [*stale, fresh]:
+        path.write_bytes(b'{"games":[')  # a write killed part-way
+    for path in stale:
+        os.utime(path, (old, old))
+    other = month_dir / "notes.tmp"  # not a temp file of ours (no leading dot)
+    other.write_bytes(b"x")
+    os.utime(other, (old, old))
+    before = store.read_month("p", "2024-01")
+    with store.lock("p"):
+        pass
+    assert [p.exists() for p in stale] == [False, False]
+    assert fresh.exists()
+    assert other.exists()
+    assert store.read_month("p", "2024-01") == before
+    assert store.manifest("p")["2024-01"].game_count == 2
