@@ -50,6 +50,11 @@ class Settings(BaseSettings):
         description="Where summaries are published; default sqlite:///<DATA_DIR>/patterns.sqlite. "
         "A postgresql:// URL (Neon) in production.",
     )
+    api_database_url: str | None = Field(
+        None,
+        description="The API's own connection: in production a role that may only SELECT. "
+        "Default: DATABASE_URL, opened read-only.",
+    )
     redis_url: str | None = Field(
         None, description="Optional shared cache for the API; without it, an in-process cache."
     )
