@@ -88,12 +88,14 @@ def _results_block(noun: str = "Games in the group") -> tuple[Column, ...]:
 
 RESULTS = Summary(
     name="results",
-    version=2,
+    version=3,
     title="Results by time class and colour",
     definition=(
         f"Every game of the player (rated and unrated, every variant). {_ROLLUP} {_RESULTS_RULES} "
         "Performance ratings use the games whose opponent rating is known: performance_fide = mean "
-        "opponent rating + dp(p) from the FIDE table (p rounded to 2 decimals, ±800 at 100 %/0 %); "
+        "opponent rating + dp(p) from the FIDE table: ±800 only when p is exactly 1 or 0, "
+        "otherwise dp at p rounded half-up to 2 decimals (0.745 reads as 0.75), capped at the "
+        "0.99 and 0.01 entries (±677), so 199 of 200 gives +677; "
         "performance_linear (Lichess' method) = mean of opponent rating + 500 for a win, + 0 for "
         "a draw, - 500 for a loss."
     ),

@@ -38,12 +38,22 @@ create or replace macro score_interval_high(m, sd, n) as
 -- elo expected score of a player rated me against opp
 create or replace macro elo_expected(me, opp) as 1.0 / (1.0 + power(10.0, (opp - me) / 400.0));
 
--- fide handbook 8.1.1 table of dp by score fraction p (rounded to 2 decimals), ±800 at 100 % / 0 %
-create or replace macro fide_dp(p) as
-    sign(p - 0.5) * ([0, 7, 14, 21, 29, 36, 43, 50, 57, 65, 72, 80, 87, 95, 102, 110, 117, 125, 133,
+-- fide handbook 8.1.1 table of dp by score fraction p: ±800 only at exactly 100 % / 0 %; any
+-- other p is looked up at p rounded half-up to 2 decimals and capped at the 0.99 / 0.01 entries
+-- (±677), so 199 of 200 (0.995) is +677, not +800. the 1e-9 keeps a half point from falling a
+-- float hair short (149 / 200 = 0.745 is 74.4999… percent in binary, FIDE reads it as 0.75)
+create or replace macro fide_dp_percent(q) as
+    sign(q - 50) * ([0, 7, 14, 21, 29, 36, 43, 50, 57, 65, 72, 80, 87, 95, 102, 110, 117, 125, 133,
         141, 149, 158, 166, 175, 184, 193, 202, 211, 220, 230, 240, 251, 262, 273, 284, 296, 309,
-        322, 336, 351, 366, 383, 401, 422, 444, 470, 501, 538, 589, 677, 800])[
-        cast(round(abs(p - 0.5) * 100) as integer) + 1];
+        322, 336, 351, 366, 383, 401, 422, 444, 470, 501, 538, 589, 677])[abs(q - 50) + 1];
+
+create or replace macro fide_dp(p) as
+    case
+        when p >= 1 then 800
+        when p <= 0 then -800
+        else fide_dp_percent(
+            least(99, greatest(1, cast(floor(p * 100 + 0.5 + 1e-9) as integer))))
+    end;
 
 create or replace macro label(is_rolled_up, value) as
     case when is_rolled_up = 1 then 'all' else value end;

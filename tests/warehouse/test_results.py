@@ -144,3 +144,33 @@ def test_placeholder_bot_rating_counts_as_unknown() -> None:
     assert row["mean_opponent_rating"] == pytest.approx(1300)
     strength = out["opponent_strength"]
     assert strength.filter(strength["scheme"] == "coarse")["games"].max() == 1
+
+
+def _fide_row(wins: int, losses: int) -> dict[str, object]:
+    games = games_frame(
+        [game(i, result="win", opponent_rating=1500) for i in range(wins)]
+        + [game(wins + i, result="loss", opponent_rating=1500) for i in range(losses)]
+    )
+    return _row(
+        compute_summaries_from_frames(games, empty_moves(), "alice")["results"], "all", "all"
+    )
+
+
+@pytest.mark.parametrize(
+    ("wins", "losses", "dp"),
+    [
+        (3, 0, 800),  # p = 1: the table's +800 end, only at exactly 100 %
+        (0, 3, -800),  # p = 0
+        # p = 199/200 = .995 rounds half-up to 1.00, capped at the .99 entry: +677, not +800
+        (199, 1, 677),
+        # p = 1/200 = .005 rounds half-up to .01: -677, not -800
+        (1, 199, -677),
+        # p = 149/200 = .745 (74.4999... percent as a float) rounds half-up to .75: +193
+        (149, 51, 193),
+        (1, 1, 0),  # p = .5
+    ],
+)
+def test_fide_dp_by_hand(wins: int, losses: int, dp: int) -> None:
+    row = _fide_row(wins, losses)
+    assert row["mean_opponent_rating"] == 1500
+    assert row["performance_fide"] == pytest.approx(1500 + dp)
