@@ -157,7 +157,7 @@ def serve(
     if settings.resolved_database_url.startswith("sqlite"):
         # The embedded database may not exist before the first refresh: create its tables so a
         # player not yet published answers 404, not 503. PostgreSQL is migrated by `db upgrade`.
-        from adapters.publish import upgrade_schema
+        from adapters.migrations import upgrade_schema
 
         upgrade_schema(settings.resolved_database_url)
     uvicorn.run(create_app(settings), host=host, port=port, access_log=False)
@@ -211,7 +211,7 @@ def report(
 @db_app.command()
 def upgrade() -> None:
     """Create or upgrade the published tables. Reads DATABASE_URL (or DATA_DIR)."""
-    from adapters.publish import upgrade_schema
+    from adapters.migrations import upgrade_schema
 
     settings = _settings()
     applied = upgrade_schema(settings.resolved_database_url)

@@ -5,26 +5,18 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import random
-import re
-import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import polars as pl
 from sqlalchemy import Connection, Engine, inspect, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
 
 from adapters.db import (
     GAMES_COLUMNS,
-    SQL_DIR,
     Dialect,
-    SummaryColumn,
     SummaryDefinition,
-    columns_json,
     dialect_of,
     fetch_definitions,
     fetch_player,
@@ -36,44 +28,32 @@ from adapters.db import (
     to_db,
     utc_text,
 )
+
+# The schema code lives in adapters.migrations (no Polars, so `serve` starts fast); these names
+# stay importable from here for existing callers.
+from adapters.migrations import (
+    MigrationEditedError,
+    PublishError,
+    _lock_key,
+    _with_retry,
+    upgrade_schema,
+)
 from transforms.catalogue import SUMMARIES, Summary
 from transforms.usernames import normalize_username
 
+__all__ = [
+    "MigrationEditedError",
+    "PublishError",
+    "PublishReport",
+    "publish_player",
+    "read_player",
+    "read_summary_rows",
+    "upgrade_schema",
+]
+
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-
-# Whole-transaction retries when the server is waking up (Neon scales to zero and takes a few
-# seconds to resume) or drops the connection; the last delay is about 4 s, ~7.5 s in total.
-RETRY_DELAYS_SECONDS = (0.5, 1.0, 2.0, 4.0)
 SNAPSHOT_ID_HEX = 20  # 80 bits of sha256: collision-free for any realistic number of snapshots
-_MIGRATION_FILE = re.compile(r"(\d{4}_[a-z0-9_]+?)(?:\.(postgresql|sqlite))?\.sql")
-_MIGRATION_LOCK = "chess-patterns:schema"
-
-_PG_TYPES = {
-    "text": "text",
-    "integer": "bigint",
-    "real": "double precision",
-    "boolean": "boolean",
-    "timestamp": "timestamptz",
-    "date": "date",
-}
-_SQLITE_TYPES = {
-    "text": "text",
-    "integer": "integer",
-    "real": "real",
-    "boolean": "integer",
-    "timestamp": "text",
-    "date": "text",
-}
-
-
-class PublishError(RuntimeError):
-    """A publish that did not happen; the previous snapshot is still the one served."""
-
-
-class MigrationEditedError(RuntimeError):
-    """An applied migration file no longer matches what was applied."""
 
 
 @dataclass
@@ -85,191 +65,6 @@ class PublishReport:
     published_at: datetime
     rows: int
     bytes: int
-
-
-# ---------------------------------------------------------------------------------------------
-# schema
-
-
-def _lock_key(name: str) -> int:
-    """A stable signed 64-bit advisory lock key (Python's hash() is salted per process)."""
-    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
-
-
-def _statements(body: str) -> list[str]:
-    """The statements of a migration file (they hold no semicolons inside literals)."""
-    code = "\n".join(line for line in body.splitlines() if not line.strip().startswith("--"))
-    return [statement.strip() for statement in code.split(";") if statement.strip()]
-
-
-def _migrations(dialect: Dialect) -> list[tuple[str, str]]:
-    """(name, body) of each migration for this dialect, in order; 0000 is the ledger itself."""
-    found: dict[str, str] = {}
-    for path in sorted(SQL_DIR.glob("*.sql")):
-        match = _MIGRATION_FILE.fullmatch(path.name)
-        if not match or match.group(1).startswith("0000"):
-            continue
-        name, only = match.group(1), match.group(2)
-        if only is None or only == dialect:
-            found[name] = path.read_text(encoding="utf-8")
-    return sorted(found.items())
-
-
-def _summary_columns(summary: Summary) -> tuple[SummaryColumn, ...]:
-    dims = {c.name for c in summary.dimensions}
-    return tuple(
-        SummaryColumn(
-            c.name,
-            c.type,
-            c.description,
-            "key" if c.name == "username" else "dimension" if c.name in dims else "metric",
-        )
-        for c in summary.columns
-    )
-
-
-def _summary_ddl(summary: Summary, dialect: Dialect) -> list[str]:
-    types = _PG_TYPES if dialect == "postgresql" else _SQLITE_TYPES
-    table = quote_ident(summary.table)
-    cols = [
-        f"{quote_ident(c.name)} {types[c.type]}{' not null' if c.name == 'username' else ''}"
-        for c in summary.columns
-    ]
-    # ord keeps the warehouse's row order (e.g. most played first) and makes a non-null key even
-    # when a dimension is null (an unknown opening variation).
-    body = ", ".join([*cols, "ord integer not null", "snapshot_id text not null"])
-    suffix = " without rowid" if dialect == "sqlite" else ""
-    return [
-        f"drop table if exists {table}",
-        f"create table {table} ({body}, primary key (username, ord)){suffix}",
-    ]
-
-
-def _upgrade(conn: Connection, dialect: Dialect) -> list[str]:
-    if dialect == "postgresql":
-        conn.execute(sql("advisory_xact_lock"), {"key": _lock_key(_MIGRATION_LOCK)})
-    for statement in _statements((SQL_DIR / "0000_schema_migrations.sql").read_text()):
-        conn.exec_driver_sql(statement)
-    applied = {row[0]: row[1] for row in conn.execute(sql("select_applied_migrations"))}
-    done: list[str] = []
-    for name, body in _migrations(dialect):
-        checksum = hashlib.sha256(body.encode()).hexdigest()
-        if name in applied:
-            if applied[name] != checksum:
-                raise MigrationEditedError(
-                    f"migration {name} was changed after it was applied to this database; "
-                    "never edit an applied migration: restore it and add a new one"
-                )
-            continue
-        for statement in _statements(body):
-            conn.exec_driver_sql(statement)
-        conn.execute(
-            sql("insert_migration"),
-            {
-                "name": name,
-                "checksum": checksum,
-                "applied_at": utc_text(datetime.now(UTC)),
-            },
-        )
-        done.append(name)
-    done.extend(_sync_summary_tables(conn, dialect))
-    return done
-
-
-def _sync_summary_tables(conn: Connection, dialect: Dialect) -> list[str]:
-    """(Re)build summary_<name> tables whose version or columns changed: they are derived data."""
-    recorded = fetch_definitions(conn)
-    tables = set(inspect(conn).get_table_names())
-    rebuilt: list[str] = []
-    now = datetime.now(UTC)
-    for summary in SUMMARIES:
-        columns = _summary_columns(summary)
-        old = recorded.get(summary.name)
-        unchanged = (
-            old is not None
-            and old.version == summary.version
-            and columns_json(old.columns) == columns_json(columns)
-            and summary.table in tables
-        )
-        if not unchanged:
-            for statement in _summary_ddl(summary, dialect):
-                conn.exec_driver_sql(statement)
-            rebuilt.append(f"{summary.table}@v{summary.version}")
-        if (
-            unchanged
-            and old is not None
-            and (old.title, old.definition)
-            == (
-                summary.title,
-                summary.definition,
-            )
-        ):
-            continue
-        conn.execute(
-            sql("upsert_definition"),
-            {
-                "name": summary.name,
-                "version": summary.version,
-                "title": summary.title,
-                "definition": summary.definition,
-                "columns": columns_json(columns),
-                "table_name": summary.table,
-                "updated_at": now if dialect == "postgresql" else utc_text(now),
-            },
-        )
-    return rebuilt
-
-
-def _is_transient(error: BaseException, dialect: Dialect) -> bool:
-    if isinstance(error, DBAPIError) and error.connection_invalidated:
-        return True
-    if not isinstance(error, OperationalError):
-        return False
-    if dialect == "postgresql":
-        return True  # connection refused/dropped, server starting up, admin shutdown
-    message = str(error.orig).lower()
-    return "locked" in message or "busy" in message
-
-
-def _redacted(database_url: str) -> str:
-    try:
-        return make_url(database_url).render_as_string(hide_password=True)
-    except Exception:
-        return "<DATABASE_URL>"
-
-
-def _with_retry(database_url: str, what: str, work: Callable[[Engine], T]) -> T:
-    """Runs one whole transaction, again from the start while the failure is transient."""
-    dialect = dialect_of(database_url)
-    if dialect == "sqlite":
-        sqlite_path(database_url).parent.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(database_url, read_only=False, pooled=False)
-    try:
-        for attempt, delay in enumerate((*RETRY_DELAYS_SECONDS, None), start=1):
-            try:
-                return work(engine)
-            except DBAPIError as error:
-                if delay is None or not _is_transient(error, dialect):
-                    raise PublishError(
-                        f"{what} on {_redacted(database_url)} failed after {attempt} attempt(s): "
-                        f"{str(error.orig).strip() or type(error.orig).__name__}. "
-                        "Nothing was changed; check that the database is reachable and retry."
-                    ) from error
-                log.warning("%s: transient database error, retry %d: %s", what, attempt, error)
-                time.sleep(delay * (0.75 + random.random() / 2))
-        raise AssertionError("unreachable")
-    finally:
-        engine.dispose()
-
-
-def upgrade_schema(database_url: str) -> list[str]:
-    """Applies pending migrations and rebuilds changed summary tables; returns what it applied."""
-
-    def work(engine: Engine) -> list[str]:
-        with engine.begin() as conn:
-            return _upgrade(conn, dialect_of(database_url))
-
-    return _with_retry(database_url, "upgrading the schema", work)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import polars as pl
 import pytest
 from sqlalchemy import create_engine, text
 
-from adapters import publish
+from adapters import migrations, publish
 from adapters.db import SQL_DIR, make_engine, sqlalchemy_url
 from adapters.publish import (
     PublishError,
@@ -190,6 +190,7 @@ def test_summary_version_change_rebuilds_only_that_table(
     next_version = BY_NAME["results"].version + 1
     bumped = dataclasses.replace(BY_NAME["results"], version=next_version)
     registry = tuple(bumped if s.name == "results" else s for s in SUMMARIES)
+    monkeypatch.setattr(migrations, "SUMMARIES", registry)
     monkeypatch.setattr(publish, "SUMMARIES", registry)
     assert upgrade_schema(database_url) == [f"summary_results@v{next_version}"]
     stored = dump(database_url, "alice")
@@ -273,7 +274,7 @@ class FlakyProxy:
 
 @pytest.fixture
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(publish, "RETRY_DELAYS_SECONDS", (0.01, 0.01, 0.01, 0.01))
+    monkeypatch.setattr(migrations, "RETRY_DELAYS_SECONDS", (0.01, 0.01, 0.01, 0.01))
 
 
 def _via(proxy: FlakyProxy, postgres_url: str) -> str:
@@ -331,6 +332,6 @@ def test_an_edited_applied_migration_is_refused(
     shutil.copytree(SQL_DIR, edited)
     core = edited / "0001_core.sqlite.sql"
     core.write_text(core.read_text() + "\ncreate table sneaky (a integer);\n")
-    monkeypatch.setattr(publish, "SQL_DIR", edited)
+    monkeypatch.setattr(migrations, "SQL_DIR", edited)
     with pytest.raises(publish.MigrationEditedError, match="0001_core was changed"):
         upgrade_schema(sqlite_url)
