@@ -79,24 +79,25 @@ def refresh_player(
     try:
         name = normalize_username(username)
         outcome.username = name
-        # fetch_player holds the player's store lock while it writes; parsing only reads the
-        # store and writes lake partitions atomically, and publishes are serialised per player.
-        if not offline:
-            outcome.ingest = ingest(settings, name, full=full, client=client)
-            name = outcome.ingest.username
+        # The player's lock covers every stage, so two refreshes of one player never interleave
+        # lake writes or publish a mix; fetch_player takes the same (re-entrant) lock itself.
+        with RawStore(settings.raw_dir).lock(name):
+            if not offline:
+                outcome.ingest = ingest(settings, name, full=full, client=client)
+                name = outcome.ingest.username
+                outcome.warnings += [
+                    f"{name} {month}: {why}" for month, why in outcome.ingest.failed.items()
+                ]
+            elif not RawStore(settings.raw_dir).stored_months(name):
+                raise LookupError(
+                    f"no stored archives for {name!r} under {settings.raw_dir}: "
+                    "run `chess-patterns refresh` online or `chess-patterns import` first"
+                )
+            outcome.parse = parse(settings, name)
             outcome.warnings += [
-                f"{name} {month}: {why}" for month, why in outcome.ingest.failed.items()
+                f"{name} {month}: {why}" for month, why in outcome.parse.failed_months.items()
             ]
-        elif not RawStore(settings.raw_dir).stored_months(name):
-            raise LookupError(
-                f"no stored archives for {name!r} under {settings.raw_dir}: "
-                "run `chess-patterns refresh` online or `chess-patterns import` first"
-            )
-        outcome.parse = parse(settings, name)
-        outcome.warnings += [
-            f"{name} {month}: {why}" for month, why in outcome.parse.failed_months.items()
-        ]
-        outcome.publish = summarise_and_publish(settings, name)
+            outcome.publish = summarise_and_publish(settings, name)
     except (ChessComError, PlayerLockedError, LookupError, ValueError) as error:
         outcome.error = str(error)
     except Exception as error:
