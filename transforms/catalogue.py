@@ -349,22 +349,42 @@ TERMINATIONS = Summary(
     ),
 )
 
+
+def _game_share(name: str, what: str) -> tuple[Column, ...]:
+    """A mean over games of a per-game share, with its 95 % interval over games."""
+    return (
+        Column(name, "real", f"{what}: mean over games of the share within each game."),
+        Column(f"{name}_low", "real", f"Lower end of the 95 % interval of {name} (over games)."),
+        Column(f"{name}_high", "real", f"Upper end of the 95 % interval of {name} (over games)."),
+    )
+
+
 TIME_MANAGEMENT = Summary(
     name="time_management",
-    version=1,
+    version=2,
     title="How I use my clock",
     definition=(
         f"The player's own moves. {_MOVE_BASED} Per phase (opening/middlegame/endgame by Lichess' "
         "Divider, `all` rolled up) and time class x colour roll-ups. time per move = the "
         "time_spent_seconds of the move (previous own clock - this clock + increment); moves "
-        "without a clock reading are left out of the time figures (timed_moves is their n). "
-        "Instant moves take < 1 s. Clock-share buckets split the moves with a clock_share "
-        "(clock / (base + 40 x increment)), n = clock_moves: <= 3 %, (3, 10], (10, 25], "
-        "(25, 50), >= 50 %; every share has a Wilson 95 % interval. timeout_losses counts the "
-        "games lost on time whose last move was in the phase; timeout_losses_ahead those where "
-        "the player was a piece or more up (material balance >= +3) after the last move. "
-        "Mixing time classes (time_class `all`) mixes clocks: read the per-class rows first. "
-        "low_sample when games < 10."
+        "without a clock reading are left out of the time figures (timed_moves of them); "
+        "mean_time_per_move = their total time / timed_moves. Instant moves take < 1 s. "
+        "Clock-share buckets read the moves with a clock_share (clock / (base + 40 x "
+        "increment)): <= 3 %, (3, 10], (10, 25], (25, 50), >= 50 %. Shares are taken within "
+        "each game first, because one game's moves are not independent draws (one player, "
+        "one clock): instant_share is the mean over the timed_games (games with at least one "
+        "timed move in the phase) of instant moves / timed moves in that game, and each "
+        "share_clock_* the mean over the clock_games (games with at least one clock share in "
+        "the phase) of the game's moves in the bucket / its moves with a clock share; every "
+        "game weighs the same. Their 95 % interval is over games, n = timed_games or "
+        "clock_games (not moves): mean ± 1.96·sd/√n of the per-game shares, clipped to [0, 1] "
+        "(one game gives [0, 1]), widened where narrower to the Wilson 95 % interval of the "
+        "mean read as a share of n, as for score (a per-game share lies in [0, 1], and when "
+        "every game has the same share the normal interval collapses to a point). "
+        "timeout_losses counts the games lost on time whose last move was in the phase; "
+        "timeout_losses_ahead those where the player was a piece or more up (material balance "
+        ">= +3) after the last move. Mixing time classes (time_class `all`) mixes clocks: read "
+        "the per-class rows first. low_sample when games < 10."
     ),
     dimensions=(
         TIME_CLASS,
@@ -374,16 +394,18 @@ TIME_MANAGEMENT = Summary(
     metrics=(
         Column("games", "integer", "Games with a move of the player in the phase."),
         Column("moves", "integer", "The player's moves."),
-        Column("timed_moves", "integer", "Moves with a time spent (n of the time figures)."),
-        Column("mean_time_per_move", "real", "Mean seconds spent per move."),
+        Column("timed_moves", "integer", "Moves with a time spent (n of mean_time_per_move)."),
+        Column("mean_time_per_move", "real", "Seconds spent / timed_moves."),
         Column("instant_moves", "integer", "Moves played in under 1 s."),
-        *_share("instant_share", "instant_moves / timed_moves", "timed_moves"),
-        Column("clock_moves", "integer", "Moves with a clock share (n of the buckets)."),
-        *_share("share_clock_le_3", "Moves with <= 3 % of the clock left", "clock_moves"),
-        *_share("share_clock_3_10", "Moves with 3-10 % of the clock left", "clock_moves"),
-        *_share("share_clock_10_25", "Moves with 10-25 % of the clock left", "clock_moves"),
-        *_share("share_clock_25_50", "Moves with 25-50 % of the clock left", "clock_moves"),
-        *_share("share_clock_ge_50", "Moves with >= 50 % of the clock left", "clock_moves"),
+        Column("timed_games", "integer", "Games with a timed move (n of instant_share)."),
+        *_game_share("instant_share", "Instant moves / timed moves"),
+        Column("clock_moves", "integer", "Moves with a clock share."),
+        Column("clock_games", "integer", "Games with a clock share (n of the clock buckets)."),
+        *_game_share("share_clock_le_3", "Moves with <= 3 % of the clock left"),
+        *_game_share("share_clock_3_10", "Moves with 3-10 % of the clock left"),
+        *_game_share("share_clock_10_25", "Moves with 10-25 % of the clock left"),
+        *_game_share("share_clock_25_50", "Moves with 25-50 % of the clock left"),
+        *_game_share("share_clock_ge_50", "Moves with >= 50 % of the clock left"),
         Column("timeout_losses", "integer", "Games lost on time ending in the phase."),
         Column("timeout_losses_ahead", "integer", "Of those, games a piece or more up."),
         Column("low_sample", "boolean", "True when games < 10."),

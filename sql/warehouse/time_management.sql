@@ -14,16 +14,14 @@ my_moves as (
 
 game_ends as (
     select
-        game_id,
-        arg_max(coalesce(phase, 'unknown'), ply) as final_phase,
-        arg_max(material_balance, ply) as final_balance
-    from moves
-    group by game_id
+        m.game_id,
+        arg_max(coalesce(m.phase, 'unknown'), m.ply) as final_phase,
+        arg_max(m.material_balance, m.ply) as final_balance
+    from moves as m
+    group by m.game_id
 ),
 
--- one row per game and phase, plus one per game for phase `all`, so the grouping sets below
--- count games with count(*) instead of a costly count(distinct)
-per_phase as (
+moved_phases as (
     select
         game_id,
         phase,
@@ -41,6 +39,12 @@ per_phase as (
     group by game_id, phase
 ),
 
+per_phase as (
+    select * from moved_phases
+),
+
+-- one row per game and phase, plus one per game for phase `all`, so the grouping sets below
+-- count games with count(*) instead of a costly count(distinct)
 per_game_phase as (
     select * from per_phase
     union all
@@ -52,17 +56,31 @@ per_game_phase as (
     group by game_id
 ),
 
+-- shares within each game: moves of one game are not independent draws (one player, one clock,
+-- one position), so the game is the unit of the interval; null when the game has no such moves
+per_game_shares as (
+    select
+        per_game_phase.*,
+        instant_moves / nullif(timed_moves, 0) as g_instant,
+        clock_le_3 / nullif(clock_moves, 0) as g_le_3,
+        clock_3_10 / nullif(clock_moves, 0) as g_3_10,
+        clock_10_25 / nullif(clock_moves, 0) as g_10_25,
+        clock_25_50 / nullif(clock_moves, 0) as g_25_50,
+        clock_ge_50 / nullif(clock_moves, 0) as g_ge_50
+    from per_game_phase
+),
+
 labelled as (
     select
         p.*,
         g.tc,
         g.co,
         g.result = 'loss' and g.termination = 'timeout' as timeout_loss,
-        -- "lost on time while winning": a piece or more up (balance >= +3) after the last move
+        -- "lost on time while winning": a piece or more up (balance >= +3) after the last ply
         g.result = 'loss' and g.termination = 'timeout' and e.final_balance >= 3
             as timeout_loss_ahead,
         p.phase = 'all' or p.phase = e.final_phase as ended_here
-    from per_game_phase as p
+    from per_game_shares as p
     inner join player_games as g on p.game_id = g.game_id
     inner join game_ends as e on p.game_id = e.game_id
 ),
@@ -77,18 +95,29 @@ grouped as (
         sum(timed_moves) as timed_moves,
         sum(time_spent) / nullif(sum(timed_moves), 0) as mean_time_per_move,
         sum(instant_moves) as instant_moves,
+        count(g_instant) as timed_games,
+        avg(g_instant) as instant_share,
+        stddev_samp(g_instant) as instant_sd,
         sum(clock_moves) as clock_moves,
-        sum(clock_le_3) as clock_le_3,
-        sum(clock_3_10) as clock_3_10,
-        sum(clock_10_25) as clock_10_25,
-        sum(clock_25_50) as clock_25_50,
-        sum(clock_ge_50) as clock_ge_50,
+        count(g_ge_50) as clock_games,
+        avg(g_le_3) as le_3,
+        stddev_samp(g_le_3) as le_3_sd,
+        avg(g_3_10) as s_3_10,
+        stddev_samp(g_3_10) as s_3_10_sd,
+        avg(g_10_25) as s_10_25,
+        stddev_samp(g_10_25) as s_10_25_sd,
+        avg(g_25_50) as s_25_50,
+        stddev_samp(g_25_50) as s_25_50_sd,
+        avg(g_ge_50) as ge_50,
+        stddev_samp(g_ge_50) as ge_50_sd,
         count(*) filter (where timeout_loss and ended_here) as timeout_losses,
         count(*) filter (where timeout_loss_ahead and ended_here) as timeout_losses_ahead
     from labelled
     group by grouping sets ((tc, co, phase), (tc, phase), (co, phase), (phase))
 ),
 
+-- a per-game share lies in [0, 1], so its interval is the mean score's: mean ± 1.96·sd/√games
+-- clipped to [0, 1], widened to wilson where narrower (all games at 0 % would give [0, 0])
 final as (
     select
         $username as username,
@@ -100,25 +129,27 @@ final as (
         timed_moves,
         mean_time_per_move,
         instant_moves,
-        instant_moves / nullif(timed_moves, 0) as instant_share,
-        wilson_low(instant_moves, timed_moves) as instant_share_low,
-        wilson_high(instant_moves, timed_moves) as instant_share_high,
+        timed_games,
+        instant_share,
+        score_interval_low(instant_share, instant_sd, timed_games) as instant_share_low,
+        score_interval_high(instant_share, instant_sd, timed_games) as instant_share_high,
         clock_moves,
-        clock_le_3 / nullif(clock_moves, 0) as share_clock_le_3,
-        wilson_low(clock_le_3, clock_moves) as share_clock_le_3_low,
-        wilson_high(clock_le_3, clock_moves) as share_clock_le_3_high,
-        clock_3_10 / nullif(clock_moves, 0) as share_clock_3_10,
-        wilson_low(clock_3_10, clock_moves) as share_clock_3_10_low,
-        wilson_high(clock_3_10, clock_moves) as share_clock_3_10_high,
-        clock_10_25 / nullif(clock_moves, 0) as share_clock_10_25,
-        wilson_low(clock_10_25, clock_moves) as share_clock_10_25_low,
-        wilson_high(clock_10_25, clock_moves) as share_clock_10_25_high,
-        clock_25_50 / nullif(clock_moves, 0) as share_clock_25_50,
-        wilson_low(clock_25_50, clock_moves) as share_clock_25_50_low,
-        wilson_high(clock_25_50, clock_moves) as share_clock_25_50_high,
-        clock_ge_50 / nullif(clock_moves, 0) as share_clock_ge_50,
-        wilson_low(clock_ge_50, clock_moves) as share_clock_ge_50_low,
-        wilson_high(clock_ge_50, clock_moves) as share_clock_ge_50_high,
+        clock_games,
+        le_3 as share_clock_le_3,
+        score_interval_low(le_3, le_3_sd, clock_games) as share_clock_le_3_low,
+        score_interval_high(le_3, le_3_sd, clock_games) as share_clock_le_3_high,
+        s_3_10 as share_clock_3_10,
+        score_interval_low(s_3_10, s_3_10_sd, clock_games) as share_clock_3_10_low,
+        score_interval_high(s_3_10, s_3_10_sd, clock_games) as share_clock_3_10_high,
+        s_10_25 as share_clock_10_25,
+        score_interval_low(s_10_25, s_10_25_sd, clock_games) as share_clock_10_25_low,
+        score_interval_high(s_10_25, s_10_25_sd, clock_games) as share_clock_10_25_high,
+        s_25_50 as share_clock_25_50,
+        score_interval_low(s_25_50, s_25_50_sd, clock_games) as share_clock_25_50_low,
+        score_interval_high(s_25_50, s_25_50_sd, clock_games) as share_clock_25_50_high,
+        ge_50 as share_clock_ge_50,
+        score_interval_low(ge_50, ge_50_sd, clock_games) as share_clock_ge_50_low,
+        score_interval_high(ge_50, ge_50_sd, clock_games) as share_clock_ge_50_high,
         timeout_losses,
         timeout_losses_ahead,
         games < 10 as low_sample

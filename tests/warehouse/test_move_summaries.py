@@ -177,8 +177,10 @@ def test_time_management_phases_buckets_and_time_losses() -> None:
     assert total["mean_time_per_move"] == pytest.approx((0.5 + 2 + 4) / 3)
     assert total["instant_moves"] == 1
     assert total["instant_share"] == pytest.approx(1 / 3)
-    assert total["instant_share_low"] == pytest.approx(wilson(1, 3)[0])
-    assert total["clock_moves"] == 3
+    # one game has clocks (game 1 has none): an interval over one game says nothing, [0, 1]
+    assert total["timed_games"] == 1
+    assert (total["instant_share_low"], total["instant_share_high"]) == (0.0, 1.0)
+    assert (total["clock_moves"], total["clock_games"]) == (3, 1)
     assert total["share_clock_le_3"] == pytest.approx(1 / 3)  # 2 %
     assert total["share_clock_10_25"] == pytest.approx(1 / 3)  # 20 %
     assert total["share_clock_ge_50"] == pytest.approx(1 / 3)  # 60 %
@@ -191,6 +193,53 @@ def test_time_management_phases_buckets_and_time_losses() -> None:
     endgame = row(tm, time_class="blitz", color="white", phase="endgame")
     assert (endgame["moves"], endgame["timeout_losses_ahead"]) == (1, 1)
     assert not rows(tm, phase="middlegame")  # the player made no middlegame move
+
+
+def test_time_management_shares_are_per_game_with_an_interval_over_games() -> None:
+    def mine(spent: float | None, share: float | None) -> list[dict[str, Any]]:
+        # one of my moves (white) and the opponent's reply, which carries nothing of mine
+        return [{"time_spent_seconds": spent, "clock_share": share}, {}]
+
+    # game 0: 4 timed moves, 2 instant (0.5 s) -> 1/2; clock shares .6 .6 .2 .02 -> >= 50 %: 2/4
+    a = [(0.5, 0.6), (0.5, 0.6), (2.0, 0.2), (3.0, 0.02)]
+    # game 1: 2 timed moves, 1 instant -> 1/2; clock shares .6 .6 -> >= 50 %: 2/2
+    b = [(0.2, 0.6), (5.0, 0.6)]
+    # game 2: 4 moves of 4 s, none instant -> 0; clock shares .4 -> >= 50 %: 0/4, 25-50 %: 4/4
+    c = [(4.0, 0.4)] * 4
+    # game 3: no clock at all: not a timed game, not a clock game
+    d: list[tuple[float | None, float | None]] = [(None, None)] * 3
+    frames = [
+        _clocked(i, "win", [ply for spent, share in moves for ply in mine(spent, share)])
+        for i, moves in enumerate([a, b, c, d])
+    ]
+    out = compute_summaries_from_frames(
+        games_frame([g for g, _ in frames]),
+        moves_frame([m for _, ms in frames for m in ms]),
+        "alice",
+    )
+    total = row(out["time_management"], time_class="all", color="all", phase="all")
+    assert (total["games"], total["moves"], total["timed_moves"]) == (4, 13, 10)
+    assert (total["timed_games"], total["clock_games"], total["clock_moves"]) == (3, 3, 10)
+    # instant: per-game shares 1/2, 1/2, 0 -> mean 1/3 (pooled over moves it would be 3/10);
+    # sample sd = sqrt(((1/6)^2 + (1/6)^2 + (1/3)^2) / 2) = sqrt(1/12) = .288675, half width
+    # 1.96 * .288675 / sqrt(3) = .326667: normal [.006667, .66]; Wilson of 1/3 out of 3 games
+    # is [.0615, .7923]: the lower low and the higher high give [.006667, .7923]
+    assert total["instant_share"] == pytest.approx(1 / 3)
+    assert total["instant_share_low"] == pytest.approx(1 / 3 - 0.326667, abs=1e-6)
+    assert total["instant_share_high"] == pytest.approx(wilson(1, 3)[1])
+    assert total["instant_share_high"] == pytest.approx(0.7923, abs=1e-4)
+    # >= 50 %: per game 1/2, 1, 0 -> mean 1/2, sd 1/2, half 1.96 * .5 / sqrt(3) = .5658 -> [0, 1]
+    assert total["share_clock_ge_50"] == pytest.approx(0.5)
+    assert (total["share_clock_ge_50_low"], total["share_clock_ge_50_high"]) == (0.0, 1.0)
+    # 25-50 %: per game 0, 0, 1 -> mean 1/3, sd = sqrt((1/9 + 1/9 + 4/9) / 2) = .57735, half
+    # 1.96 * .57735 / sqrt(3) = .65333: normal [0 (clipped), .98667], wider than Wilson's
+    assert total["share_clock_25_50"] == pytest.approx(1 / 3)
+    assert total["share_clock_25_50_low"] == 0.0
+    assert total["share_clock_25_50_high"] == pytest.approx(1 / 3 + 0.653333, abs=1e-6)
+    # <= 3 %: per game 1/4, 0, 0 -> 1/12; 10-25 %: 1/4, 0, 0 -> 1/12; 3-10 %: none
+    assert total["share_clock_le_3"] == pytest.approx(1 / 12)
+    assert total["share_clock_10_25"] == pytest.approx(1 / 12)
+    assert total["share_clock_3_10"] == 0
 
 
 def test_castling_sides_and_opposite_wings() -> None:
