@@ -253,3 +253,70 @@ def upgrade_schema(database_url: str) -> list[str]:
             return _upgrade(conn, dialect_of(database_url))
 
     return _with_retry(database_url, "upgrading the schema", work)
+
+
+class SchemaNotCurrentError(PublishError):
+    """The published database needs `chess-patterns db upgrade` before a publish."""
+
+
+def pending_changes(conn: Connection, dialect: Dialect) -> list[str]:
+    """What `upgrade_schema` would apply (migrations, summary tables), read without writing."""
+    names = set(inspect(conn).get_table_names())
+    wanted = _migrations(dialect)
+    if "schema_migrations" not in names:
+        return [name for name, _ in wanted]
+    applied = {row[0]: row[1] for row in conn.execute(sql("select_applied_migrations"))}
+    pending = [
+        name
+        for name, body in wanted
+        if applied.get(name) != hashlib.sha256(body.encode()).hexdigest()
+    ]
+    if "summary_definitions" not in names:
+        return pending + [f"{s.table}@v{s.version}" for s in SUMMARIES]
+    recorded = fetch_definitions(conn)
+    for summary in SUMMARIES:
+        old = recorded.get(summary.name)
+        current = (
+            old is not None
+            and summary.table in names
+            and (old.version, old.title, old.definition, columns_json(old.columns))
+            == (
+                summary.version,
+                summary.title,
+                summary.definition,
+                columns_json(_summary_columns(summary)),
+            )
+        )
+        if not current:
+            pending.append(f"{summary.table}@v{summary.version}")
+    return pending
+
+
+def require_current_schema(conn: Connection, dialect: Dialect, database_url: str) -> None:
+    """Raises SchemaNotCurrentError (one line, says what to run) unless nothing is pending."""
+    pending = pending_changes(conn, dialect)
+    if pending:
+        raise SchemaNotCurrentError(
+            f"the published database {_redacted(database_url)} is not at the current schema "
+            f"(pending: {', '.join(pending[:5])}{', ...' if len(pending) > 5 else ''}): "
+            "run `chess-patterns db upgrade` with DATABASE_URL set to the direct (not pooled) "
+            "URL, then publish again"
+        )
+
+
+def ensure_schema(database_url: str) -> list[str]:
+    """Before a publish: SQLite (the embedded default, where a newcomer has no separate step) is
+    upgraded on the spot when needed; PostgreSQL is left alone, as its migrations belong on the
+    direct URL (`db upgrade`): the publish transaction checks it (require_current_schema)."""
+    if dialect_of(database_url) != "sqlite":
+        return []
+    path = sqlite_path(database_url)
+    if path.exists():
+        engine = make_engine(database_url, read_only=True, pooled=False)
+        try:
+            with engine.connect() as conn:
+                if not pending_changes(conn, "sqlite"):
+                    return []
+        finally:
+            engine.dispose()
+    return upgrade_schema(database_url)

@@ -34,8 +34,11 @@ from adapters.db import (
 from adapters.migrations import (
     MigrationEditedError,
     PublishError,
+    SchemaNotCurrentError,
     _lock_key,
     _with_retry,
+    ensure_schema,
+    require_current_schema,
     upgrade_schema,
 )
 from transforms.catalogue import SUMMARIES, Summary
@@ -45,6 +48,7 @@ __all__ = [
     "MigrationEditedError",
     "PublishError",
     "PublishReport",
+    "SchemaNotCurrentError",
     "publish_player",
     "read_player",
     "read_summary_rows",
@@ -283,10 +287,14 @@ def _summary_table_columns(summary: Summary) -> list[tuple[str, str]]:
     ]
 
 
-def _publish(conn: Connection, dialect: Dialect, prepared: _Prepared) -> PublishReport:
+def _publish(
+    conn: Connection, dialect: Dialect, prepared: _Prepared, database_url: str
+) -> PublishReport:
     username = prepared.username
     if dialect == "postgresql":
         conn.execute(sql("advisory_xact_lock"), {"key": _lock_key(f"publish:{username}")})
+    # Checked inside the transaction: a publish never rebuilds tables, it refuses a stale schema.
+    require_current_schema(conn, dialect, database_url)
     definitions = fetch_definitions(conn)
     current = fetch_player(conn, username)
     total_rows = len(prepared.games) + sum(len(r) for _, r in prepared.summaries.values())
@@ -378,12 +386,12 @@ def publish_player(
     """
     username = normalize_username(username)
     prepared = _prepare(username, summaries, games)
-    upgrade_schema(database_url)
+    ensure_schema(database_url)
     dialect = dialect_of(database_url)
 
     def work(engine: Engine) -> PublishReport:
         with engine.begin() as conn:
-            return _publish(conn, dialect, prepared)
+            return _publish(conn, dialect, prepared, database_url)
 
     report = _with_retry(database_url, f"publishing {username}", work)
     log.info(

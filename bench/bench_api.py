@@ -142,6 +142,7 @@ class Server:
 def _publish(database_url: str, player: str) -> None:
     import polars as pl
 
+    from adapters.migrations import upgrade_schema
     from adapters.publish import publish_player
     from adapters.warehouse import compute_summaries_from_frames
     from transforms.archive import parse_month
@@ -152,6 +153,7 @@ def _publish(database_url: str, player: str) -> None:
     parsed = [parse_month(player, f"{p.parent.name}-{p.stem}", p.read_bytes()) for p in months]
     games = pl.concat([p.games for p in parsed])
     moves = pl.concat([p.moves for p in parsed])
+    upgrade_schema(database_url)  # `chess-patterns db upgrade`: a publish never migrates PostgreSQL
     report = publish_player(
         database_url, player, compute_summaries_from_frames(games, moves, player), games
     )

@@ -94,6 +94,7 @@ def main() -> None:
     import polars as pl
     import psycopg
 
+    from adapters.migrations import upgrade_schema
     from adapters.publish import publish_player
 
     start = time.perf_counter()
@@ -106,6 +107,7 @@ def main() -> None:
         conn.execute(f'create database "{name}"')
     url = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
     try:
+        upgrade_schema(url)  # `chess-patterns db upgrade`: a publish never migrates PostgreSQL
         publish_player(url, PLAYER, {}, games)
         for i in range(args.others):
             other = f"other{i}"

@@ -71,6 +71,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'published.sqlite'}"
     url: str = request.getfixturevalue("postgres_url")
+    upgrade_schema(url)  # the operator's `chess-patterns db upgrade`: a publish never migrates PG
     return url
 
 

@@ -29,11 +29,21 @@ from transforms.catalogue import BY_NAME, SUMMARIES
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def fresh_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database: a SQLite file not yet created, or a fresh PostgreSQL database."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'serving.sqlite'}"
     url: str = request.getfixturevalue("postgres_url")
     return url
+
+
+@pytest.fixture
+def database_url(fresh_database_url: str) -> str:
+    """The same, with PostgreSQL migrated first (`chess-patterns db upgrade`); a publish
+    upgrades SQLite by itself."""
+    if fresh_database_url.startswith("postgresql"):
+        upgrade_schema(fresh_database_url)
+    return fresh_database_url
 
 
 def dump(database_url: str, username: str) -> dict[str, list[tuple[Any, ...]]]:
@@ -51,14 +61,15 @@ def dump(database_url: str, username: str) -> dict[str, list[tuple[Any, ...]]]:
     return out
 
 
-def test_upgrade_applies_each_migration_once(database_url: str) -> None:
-    first = upgrade_schema(database_url)
+def test_upgrade_applies_each_migration_once(fresh_database_url: str) -> None:
+    first = upgrade_schema(fresh_database_url)
     assert first[0] == "0001_core"
     assert {f"{s.table}@v{s.version}" for s in SUMMARIES} <= set(first)
-    assert upgrade_schema(database_url) == []
+    assert upgrade_schema(fresh_database_url) == []
 
 
 def test_postgres_scheme_is_accepted(postgres_url: str) -> None:
+    upgrade_schema(postgres_url)  # `chess-patterns db upgrade`, on the direct URL
     url = "postgres://" + postgres_url.split("://", 1)[1]
     summaries, games = alice()
     assert publish_player(url, "alice", summaries, games).rows == 5 + 9
@@ -204,6 +215,7 @@ def test_summary_version_change_rebuilds_only_that_table(
 
 
 def test_postgres_bytes_are_the_stored_column_sizes(postgres_url: str) -> None:
+    upgrade_schema(postgres_url)  # `chess-patterns db upgrade`, on the direct URL
     summaries, games = alice()
     report = publish_player(postgres_url, "alice", summaries, games)
     engine = create_engine(sqlalchemy_url(postgres_url))
@@ -298,6 +310,7 @@ def proxy_factory() -> Iterator[Any]:
 
 @pytest.mark.usefixtures("fast_retries")
 def test_dropped_connections_are_retried(postgres_url: str, proxy_factory: Any) -> None:
+    upgrade_schema(postgres_url)  # `chess-patterns db upgrade`, on the direct URL
     proxy = proxy_factory(drops=2)
     summaries, games = alice()
     report = publish_player(_via(proxy, postgres_url), "alice", summaries, games)
@@ -309,6 +322,7 @@ def test_dropped_connections_are_retried(postgres_url: str, proxy_factory: Any) 
 
 @pytest.mark.usefixtures("fast_retries")
 def test_retries_are_bounded_and_nothing_changes(postgres_url: str, proxy_factory: Any) -> None:
+    upgrade_schema(postgres_url)  # `chess-patterns db upgrade`, on the direct URL
     summaries, games = alice()
     first = publish_player(postgres_url, "alice", summaries, games)
     proxy = proxy_factory(drops=10_000)
@@ -335,3 +349,57 @@ def test_an_edited_applied_migration_is_refused(
     monkeypatch.setattr(migrations, "SQL_DIR", edited)
     with pytest.raises(publish.MigrationEditedError, match="0001_core was changed"):
         upgrade_schema(sqlite_url)
+
+
+def test_publish_to_an_unmigrated_postgres_says_to_run_db_upgrade(postgres_url: str) -> None:
+    summaries, games = alice()
+    with pytest.raises(publish.SchemaNotCurrentError) as raised:
+        publish_player(postgres_url, "alice", summaries, games)
+    message = str(raised.value)
+    assert "chess-patterns db upgrade" in message
+    assert "\n" not in message
+    engine = create_engine(sqlalchemy_url(postgres_url))
+    with engine.connect() as conn:
+        tables = conn.execute(
+            text("select count(*) from pg_tables where schemaname = 'public'")
+        ).scalar_one()
+    engine.dispose()
+    assert tables == 0  # the publish created nothing
+
+
+def test_publish_never_rebuilds_postgres_tables_on_a_version_bump(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    upgrade_schema(postgres_url)
+    summaries, games = alice()
+    first = publish_player(postgres_url, "alice", summaries, games)
+    before = dump(postgres_url, "alice")
+    bumped = dataclasses.replace(BY_NAME["results"], version=BY_NAME["results"].version + 1)
+    registry = tuple(bumped if s.name == "results" else s for s in SUMMARIES)
+    monkeypatch.setattr(migrations, "SUMMARIES", registry)
+    monkeypatch.setattr(publish, "SUMMARIES", registry)
+    with pytest.raises(publish.SchemaNotCurrentError, match="summary_results@v"):
+        publish_player(postgres_url, "alice", alice()[0], games.head(2))
+    assert dump(postgres_url, "alice") == before  # nothing dropped, nothing replaced
+    player = read_player(postgres_url, "alice")
+    assert player is not None
+    assert player["snapshot_id"] == first.snapshot_id
+    upgrade_schema(postgres_url)
+    assert publish_player(postgres_url, "alice", alice()[0], games.head(2)).rows == 2 + 9
+
+
+def test_publish_upgrades_the_embedded_sqlite_by_itself(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    summaries, games = alice()
+    publish_player(sqlite_url, "alice", summaries, games)  # no db upgrade step for a newcomer
+    bumped = dataclasses.replace(BY_NAME["results"], version=BY_NAME["results"].version + 1)
+    registry = tuple(bumped if s.name == "results" else s for s in SUMMARIES)
+    monkeypatch.setattr(migrations, "SUMMARIES", registry)
+    monkeypatch.setattr(publish, "SUMMARIES", registry)
+    publish_player(sqlite_url, "alice", alice()[0], games)
+    player = read_player(sqlite_url, "alice")
+    assert player is not None
+    listed = {e["name"]: e["version"] for e in player["summaries"]}
+    assert listed["results"] == bumped.version
+    assert len(read_summary_rows(sqlite_url, "alice", "results")) == len(ALICE_RESULTS)

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from adapters.migrations import upgrade_schema
 from adapters.publish import publish_player
 from api.app import create_app
 from settings import Settings
@@ -19,6 +20,14 @@ MakeClient = Callable[..., TestClient]
 
 def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settings:
     return Settings(_env_file=None, data_dir=tmp_path, database_url=database_url, **overrides)
+
+
+@pytest.fixture
+def postgres_url(postgres_url: str) -> str:
+    """A fresh PostgreSQL database, migrated as `chess-patterns db upgrade` does: a publish to
+    PostgreSQL refuses a database that is not at the current schema."""
+    upgrade_schema(postgres_url)
+    return postgres_url
 
 
 @pytest.fixture
