@@ -361,7 +361,7 @@ def _game_share(name: str, what: str) -> tuple[Column, ...]:
 
 TIME_MANAGEMENT = Summary(
     name="time_management",
-    version=2,
+    version=3,
     title="How I use my clock",
     definition=(
         f"The player's own moves. {_MOVE_BASED} Per phase (opening/middlegame/endgame by Lichess' "
@@ -381,9 +381,12 @@ TIME_MANAGEMENT = Summary(
         "(one game gives [0, 1]), widened where narrower to the Wilson 95 % interval of the "
         "mean read as a share of n, as for score (a per-game share lies in [0, 1], and when "
         "every game has the same share the normal interval collapses to a point). "
-        "timeout_losses counts the games lost on time whose last move was in the phase; "
+        "Every game has a row for the phase of its last ply (whoever made it), with no moves "
+        "when the player made none there, so games counts the games with a move of the player "
+        "in the phase or ending in it, and the per-phase timeout_losses add up to the `all` "
+        "row. timeout_losses counts the games lost on time whose last ply was in the phase; "
         "timeout_losses_ahead those where the player was a piece or more up (material balance "
-        ">= +3) after the last move. Mixing time classes (time_class `all`) mixes clocks: read "
+        ">= +3) after the last ply. Mixing time classes (time_class `all`) mixes clocks: read "
         "the per-class rows first. low_sample when games < 10."
     ),
     dimensions=(
@@ -392,7 +395,7 @@ TIME_MANAGEMENT = Summary(
         Column("phase", "text", "opening, middlegame, endgame, or all."),
     ),
     metrics=(
-        Column("games", "integer", "Games with a move of the player in the phase."),
+        Column("games", "integer", "Games with a move of the player in the phase or ending in it."),
         Column("moves", "integer", "The player's moves."),
         Column("timed_moves", "integer", "Moves with a time spent (n of mean_time_per_move)."),
         Column("mean_time_per_move", "real", "Seconds spent / timed_moves."),

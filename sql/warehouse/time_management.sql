@@ -12,12 +12,15 @@ my_moves as (
     where m.is_player_move and m.game_id in (select game_id from player_games)
 ),
 
+-- the phase and balance after the game's last ply, whoever made it: a game can end in a phase
+-- where the player never moved (the opponent's last move enters the endgame, then I flag)
 game_ends as (
     select
         m.game_id,
         arg_max(coalesce(m.phase, 'unknown'), m.ply) as final_phase,
         arg_max(m.material_balance, m.ply) as final_balance
     from moves as m
+    where m.game_id in (select game_id from player_games)
     group by m.game_id
 ),
 
@@ -39,8 +42,14 @@ moved_phases as (
     group by game_id, phase
 ),
 
+-- every game gets a row for its final phase, with no moves when the player made none there,
+-- so the per-phase time losses add up to the `all` row
 per_phase as (
     select * from moved_phases
+    union all
+    select e.game_id, e.final_phase, 0, 0, null, 0, 0, 0, 0, 0, 0, 0
+    from game_ends as e
+    anti join moved_phases as p on e.game_id = p.game_id and e.final_phase = p.phase
 ),
 
 -- one row per game and phase, plus one per game for phase `all`, so the grouping sets below

@@ -242,6 +242,49 @@ def test_time_management_shares_are_per_game_with_an_interval_over_games() -> No
     assert total["share_clock_3_10"] == 0
 
 
+def test_time_loss_in_a_phase_the_player_never_moved_in() -> None:
+    # game 0, I am white: my last move (ply 5) is in the middlegame, black's reply (ply 6, a
+    # queen trade) enters the endgame, a piece up for me, and then I flag
+    plies = [
+        {"phase": "opening", "time_spent_seconds": 2.0},
+        {"phase": "opening"},
+        {"phase": "middlegame", "time_spent_seconds": 2.0},
+        {"phase": "middlegame"},
+        {"phase": "middlegame", "time_spent_seconds": 2.0},
+        {"phase": "endgame", "material_balance": 3},
+    ]
+    flagged, flagged_moves = _clocked(0, "loss", plies, termination="timeout")
+    # game 1, I am black: white moved once and I never did, then lost on time in the opening
+    opening_flag = game(1, result="loss", termination="timeout", color="black", plies=1)
+    opening_moves = moves_for("g001", "black", [{"phase": "opening"}])
+    # game 2: a won game whose last ply (mine) is in the middlegame
+    won, won_moves = _clocked(2, "win", plies[:3])
+    out = compute_summaries_from_frames(
+        games_frame([flagged, opening_flag, won]),
+        moves_frame(flagged_moves + opening_moves + won_moves),
+        "alice",
+    )
+    tm = out["time_management"].filter((pl.col("time_class") == "all") & (pl.col("color") == "all"))
+    endgame = row(tm, phase="endgame")
+    assert (endgame["games"], endgame["moves"], endgame["timed_games"]) == (1, 0, 0)
+    assert (endgame["timeout_losses"], endgame["timeout_losses_ahead"]) == (1, 1)
+    assert endgame["instant_share"] is None
+    middlegame = row(tm, phase="middlegame")
+    assert (middlegame["games"], middlegame["moves"], middlegame["timeout_losses"]) == (2, 3, 0)
+    opening = row(tm, phase="opening")
+    # game 1 has no move of mine but ended in the opening: it is there, with its time loss
+    assert (opening["games"], opening["moves"], opening["timeout_losses"]) == (3, 2, 1)
+    total = row(tm, phase="all")
+    assert (total["games"], total["moves"], total["timeout_losses"]) == (3, 5, 2)
+    assert total["timeout_losses_ahead"] == 1
+    phases = tm.filter(pl.col("phase") != "all")
+    assert phases["timeout_losses"].sum() == total["timeout_losses"]
+    assert phases["timeout_losses_ahead"].sum() == total["timeout_losses_ahead"]
+    # the black game sits under color black in the breakdown too
+    black = row(out["time_management"], time_class="blitz", color="black", phase="opening")
+    assert (black["games"], black["moves"], black["timeout_losses"]) == (1, 0, 1)
+
+
 def test_castling_sides_and_opposite_wings() -> None:
     both: list[dict[str, Any]] = [{} for _ in range(10)]
     both[8] = {"castling": "kingside", "san": "O-O"}  # ply 9: my move 5
