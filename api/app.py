@@ -250,11 +250,12 @@ def create_app(
     cache_entries: int = DEFAULT_CACHE_ENTRIES,
     snapshot_ttl_seconds: float = SNAPSHOT_CHECK_SECONDS,
 ) -> FastAPI:
-    """The API over settings.resolved_database_url; nothing connects until the first request.
+    """The API over settings.api_database_url (a SELECT-only role in production), else
+    settings.resolved_database_url opened read-only; nothing connects until the first request.
 
     cache_entries=0 and snapshot_ttl_seconds=0 turn the in-process caches off (benchmarks).
     """
-    store = open_store(settings.resolved_database_url)
+    store = open_store(settings.api_database_url or settings.resolved_database_url)
     redis = RedisCache(settings.redis_url)
     service = Service(
         store, redis, cache_entries=cache_entries, snapshot_ttl_seconds=snapshot_ttl_seconds

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar
@@ -20,6 +21,12 @@ from api.games import GamesQuery, decode_games_page
 from api.problems import DatabaseUnavailableError
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
+
+# libpq startup options of the API's PostgreSQL sessions: every transaction is read-only unless
+# it says otherwise, so a write needs an explicit READ WRITE (which a SELECT-only role also fails).
+READ_ONLY_OPTIONS = "-c default_transaction_read_only=on"
 
 Profile = dict[str, Any]
 Rows = list[dict[str, Any]]
@@ -97,6 +104,7 @@ class PostgresStore:
         self._slots: asyncio.Semaphore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._sql: dict[str, str] = {}
+        self._startup_options = True
 
     def _statement(self, definition: SummaryDefinition) -> str:
         key = f"{definition.name}@{definition.version}"
@@ -113,13 +121,47 @@ class PostgresStore:
             self._loop = loop
         return self._slots
 
+    def connection_parameters(
+        self, *, session_read_only: bool = True
+    ) -> tuple[str, dict[str, Any]]:
+        """The conninfo and keyword arguments every connection of the API is made with.
+
+        First guard: unless the URL sets libpq `options` itself, the session starts with
+        `default_transaction_read_only=on`, so even a statement outside our BEGIN READ ONLY
+        cannot write. A transaction-mode pooler (PgBouncer, Neon's pooled endpoint) may refuse
+        startup options ("unsupported startup parameter"); then the API connects without them
+        and warns (see _connect). Production should set API_DATABASE_URL to a role that may
+        only SELECT (sql/serving/reader_role.postgresql.sql), which holds through any pooler.
+        Second guard: every read runs inside BEGIN ... READ ONLY.
+        """
+        from psycopg.conninfo import conninfo_to_dict
+
+        kwargs: dict[str, Any] = {"prepare_threshold": None, "autocommit": True}
+        given = conninfo_to_dict(self.conninfo)
+        if "connect_timeout" not in given:
+            kwargs["connect_timeout"] = self.connect_timeout
+        if session_read_only and "options" not in given:
+            kwargs["options"] = READ_ONLY_OPTIONS
+        return self.conninfo, kwargs
+
     async def _connect(self) -> Any:
         import psycopg
 
-        kwargs: dict[str, Any] = {"prepare_threshold": None, "autocommit": True}
-        if "connect_timeout" not in self.conninfo:
-            kwargs["connect_timeout"] = self.connect_timeout
-        return await psycopg.AsyncConnection.connect(self.conninfo, **kwargs)
+        conninfo, kwargs = self.connection_parameters(session_read_only=self._startup_options)
+        try:
+            return await psycopg.AsyncConnection.connect(conninfo, **kwargs)
+        except psycopg.OperationalError as error:
+            if "options" not in kwargs or "startup parameter" not in str(error):
+                raise
+            log.warning(
+                "the database (or a pooler in front of it) refuses startup options: the API's "
+                "connections rely on BEGIN READ ONLY alone; set API_DATABASE_URL to a SELECT-only "
+                "role (sql/serving/reader_role.postgresql.sql). %s",
+                str(error).strip(),
+            )
+            self._startup_options = False
+            conninfo, kwargs = self.connection_parameters(session_read_only=False)
+            return await psycopg.AsyncConnection.connect(conninfo, **kwargs)
 
     async def _run(self, work: Callable[[Any], Any], *, missing: Any) -> Any:
         import psycopg

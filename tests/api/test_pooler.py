@@ -76,7 +76,7 @@ def pooled_url(postgres_url: str) -> Iterator[str]:
 
 
 def test_publish_and_serve_through_a_transaction_pooler(
-    pooled_url: str, postgres_url: str, make_client: MakeClient
+    pooled_url: str, postgres_url: str, make_client: MakeClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     summaries, games = alice()
     snapshots = set()
@@ -108,6 +108,11 @@ def test_publish_and_serve_through_a_transaction_pooler(
     assert client.get("/readyz").json()["database"] == "ok"
     with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
         store_read(client, "delete from players")
+    # The read-only startup option reaches the server, or (PgBouncer refuses startup options)
+    # the API connected without it and said so: BEGIN READ ONLY is then the guard left.
+    refused = any("refuses startup options" in r.getMessage() for r in caplog.records)
+    session = store_read(client, "select current_setting('default_transaction_read_only')")
+    assert refused or session == "on"
 
 
 def store_read(client: TestClient, statement: str) -> object:
