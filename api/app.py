@@ -5,16 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
-from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
 from api import games
 from api.cache import RedisCache
 from api.models import GamesPage, Health, PlayerProfile, ProblemDetails, Ready, SummaryResponse
+from api.params import choice, day
 from api.problems import PROBLEM_JSON, ProblemError, install_problem_handlers, problem_response
 from api.ratelimit import RateLimitMiddleware
 from api.service import SNAPSHOT_CHECK_SECONDS, Answer, Filters, Service, etag_matches
@@ -202,42 +201,15 @@ def _normalize(username: str) -> str:
         raise ProblemError(422, str(error), errors=[{"loc": ["path", "username"]}]) from error
 
 
-def _choice(params: QueryParams, name: str, allowed: tuple[str, ...]) -> str | None:
-    value = params.get(name)
-    if value is None or value in allowed:
-        return value
-    raise ProblemError(
-        422,
-        f"query.{name}: {value[:40]!r} is not one of {', '.join(allowed)}",
-        errors=[{"loc": ["query", name]}],
-    )
-
-
-def _day(params: QueryParams, name: str) -> date | None:
-    value = params.get(name)
-    if value is None:
-        return None
-    try:
-        if len(value) != 10:
-            raise ValueError(value)
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ProblemError(
-            422,
-            f"query.{name}: {value[:40]!r} is not a date (YYYY-MM-DD)",
-            errors=[{"loc": ["query", name]}],
-        ) from None
-
-
 def _filters(request: Request) -> Filters:
     params = request.query_params
     if not params:
         return NO_FILTERS
     filters = Filters(
-        _choice(params, "time_class", TIME_CLASSES),
-        _choice(params, "color", COLORS),
-        _day(params, "since"),
-        _day(params, "until"),
+        choice(params, "time_class", TIME_CLASSES),
+        choice(params, "color", COLORS),
+        day(params, "since"),
+        day(params, "until"),
     )
     if filters.since and filters.until and filters.since > filters.until:
         raise ProblemError(422, "since is after until; swap them.")

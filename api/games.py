@@ -11,6 +11,7 @@ from typing import Any
 from starlette.datastructures import QueryParams
 
 from adapters.db import GAMES_COLUMNS, Dialect, decode_player, from_db, to_db
+from api.params import choice, day, invalid
 from api.problems import ProblemError
 
 TIME_CLASSES = ("bullet", "blitz", "rapid", "daily")
@@ -136,21 +137,10 @@ def _midnight(day: date) -> datetime:
 KNOWN_PARAMETERS = frozenset(f.name for f in fields(GamesQuery))
 
 
-def _invalid(name: str, value: str, expected: str) -> ProblemError:
-    return ProblemError(
-        422,
-        f"query.{name}: {value[:40]!r} is not {expected}",
-        errors=[{"loc": ["query", name]}],
-    )
-
-
 def _choice(params: QueryParams, name: str, allowed: tuple[str, ...]) -> str | None:
-    value = params.get(name)
-    if value is None or (value == "all" and name in ("time_class", "color")):
+    if params.get(name) == "all" and name in ("time_class", "color"):
         return None  # "all" as in the summaries' rows: no filter
-    if value in allowed:
-        return value
-    raise _invalid(name, value, f"one of {', '.join(allowed)}")
+    return choice(params, name, allowed)
 
 
 def _matching(
@@ -161,19 +151,7 @@ def _matching(
         return None
     if pattern.fullmatch(value):
         return value
-    raise _invalid(name, value, expected)
-
-
-def _day(params: QueryParams, name: str) -> date | None:
-    value = params.get(name)
-    if value is None:
-        return None
-    try:
-        if len(value) != 10:
-            raise ValueError(value)
-        return date.fromisoformat(value)
-    except ValueError:
-        raise _invalid(name, value, "a date (YYYY-MM-DD)") from None
+    raise invalid(name, value, expected)
 
 
 def _integer(params: QueryParams, name: str, default: int, low: int, high: int) -> int:
@@ -182,7 +160,7 @@ def _integer(params: QueryParams, name: str, default: int, low: int, high: int) 
         return default
     if _INTEGER.fullmatch(value) and low <= int(value) <= high:
         return int(value)
-    raise _invalid(name, value, f"an integer from {low} to {high}")
+    raise invalid(name, value, f"an integer from {low} to {high}")
 
 
 def _rated(params: QueryParams) -> bool | None:
@@ -191,7 +169,7 @@ def _rated(params: QueryParams) -> bool | None:
         return None
     if value in ("true", "false"):
         return value == "true"
-    raise _invalid("rated", value, "true or false")
+    raise invalid("rated", value, "true or false")
 
 
 def parse_games_query(params: QueryParams) -> GamesQuery:
@@ -218,8 +196,8 @@ def parse_games_query(params: QueryParams) -> GamesQuery:
         ),
         eco=eco.upper() if eco else None,
         rated=_rated(params),
-        since=_day(params, "since"),
-        until=_day(params, "until"),
+        since=day(params, "since"),
+        until=day(params, "until"),
         opponent=opponent.lower() if opponent else None,
         limit=_integer(params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
         offset=_integer(params, "offset", 0, 0, MAX_OFFSET),
