@@ -7,6 +7,7 @@ import re
 import zoneinfo
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 import duckdb
 import polars as pl
@@ -25,6 +26,9 @@ _POLARS_TYPES: dict[ColumnType, pl.DataType] = {
     "date": pl.Date(),
 }
 _PARAMETER = re.compile(r"\$([a-z_]+)")
+
+
+Table = Literal["games", "moves"]
 
 
 class SummarySqlError(RuntimeError):
@@ -60,65 +64,56 @@ def _check_timezone(timezone: str) -> str:
 
 def _connect() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(":memory:")
-    # One thread makes every floating-point sum add in the same order, so a re-run publishes
-    # bit-identical numbers (with several threads the last digits of means vary run to run).
-    con.execute("set threads = 1")
-    # Hours and days are taken in UTC unless a summary converts to the player's zone explicitly.
-    con.execute("set timezone = 'UTC'")
     for statement in _statements(_sql("_schema")):
         con.execute(statement)
     return con
 
 
-def _table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
-    rows = con.execute(
-        "select column_name from information_schema.columns where table_name = $t "
-        "order by ordinal_position",
-        {"t": table},
-    ).fetchall()
-    return [str(row[0]) for row in rows]
+def _execute(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, object]) -> None:
+    """Run every statement of sql/warehouse/<name>.sql with the parameters each one names."""
+    for statement in _statements(_sql(name)):
+        con.execute(statement, _bound(statement, params))
+
+
+def _columns(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, object]) -> list[str]:
+    """The result columns of the one query in sql/warehouse/<name>.sql."""
+    (statement,) = _statements(_sql(name))
+    cursor = con.execute(statement, _bound(statement, params))
+    return [str(column[0]) for column in cursor.description or ()]
 
 
 def _insert(
-    con: duckdb.DuckDBPyConnection, table: str, source: str, available: set[str], username: str
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    source: Literal["parquet", "frame"],
+    available: set[str],
+    params: dict[str, object],
 ) -> None:
     """Insert the contract columns a source carries; columns it lacks stay null."""
-    wanted = [c for c in _table_columns(con, table) if c in available]
     if "username" not in available:
         raise ValueError(f"the {table} input has no `username` column; it is not a {table} frame")
-    cols = ", ".join(f'"{c}"' for c in wanted)
-    con.execute(
-        f"insert into {table} ({cols}) select {cols} from {source} "
-        "where lower(username) = $username",
-        {"username": username},
-    )
+    (statement,) = _statements(_sql("_table_columns"))
+    rows = con.execute(statement, {"table": table}).fetchall()
+    columns = [str(row[0]) for row in rows]
+    _execute(con, f"_load_{table}_{source}", {**params, "columns": columns})
 
 
-def _load_parquet(con: duckdb.DuckDBPyConnection, table: str, pattern: str, username: str) -> None:
+def _load_parquet(
+    con: duckdb.DuckDBPyConnection, table: Table, pattern: str, username: str
+) -> None:
     files = sorted(globlib.glob(pattern))
     if not files:
         return  # a player with no moves files (or no games yet) still gets every summary
-    con.execute(
-        "create or replace temp view source_files as "
-        f"select * from read_parquet({_list_literal(files)}, union_by_name = true, "
-        "hive_partitioning = false)"
-    )
-    available = {str(row[0]) for row in con.execute("describe source_files").fetchall()}
-    _insert(con, table, "source_files", available, username)
-
-
-def _list_literal(files: list[str]) -> str:
-    # Views cannot hold bound parameters; the paths come from glob over our own lake, and single
-    # quotes are doubled so any path is a valid literal.
-    return "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
+    params: dict[str, object] = {"files": files, "username": username}
+    available = set(_columns(con, "_parquet_columns", params))
+    _insert(con, table, "parquet", available, params)
 
 
 def _run_all(
     con: duckdb.DuckDBPyConnection, username: str, timezone: str
 ) -> dict[str, pl.DataFrame]:
     params: dict[str, object] = {"username": username, "timezone": timezone}
-    for statement in _statements(_sql("_base")):
-        con.execute(statement, _bound(statement, params))
+    _execute(con, "_base", params)
     return {summary.name: _run_one(con, summary, params) for summary in SUMMARIES}
 
 
@@ -167,11 +162,13 @@ def compute_summaries_from_frames(
     """The same SQL over in-memory frames (tests, benchmarks)."""
     con, user, tz = _prepare(username, timezone)
     try:
-        for table, frame in (("games", games), ("moves", moves)):
+        inputs: tuple[tuple[Table, pl.DataFrame], ...] = (("games", games), ("moves", moves))
+        for table, frame in inputs:
             if frame.width == 0:
                 continue
+            # the name sql/warehouse/_load_<table>_frame.sql reads from
             con.register(f"{table}_frame", frame)
-            _insert(con, table, f"{table}_frame", set(frame.columns), user)
+            _insert(con, table, "frame", set(frame.columns), {"username": user})
             con.unregister(f"{table}_frame")
         return _run_all(con, user, tz)
     finally:

@@ -1,3 +1,10 @@
+-- one thread makes every floating-point sum add in the same order, so a re-run publishes
+-- bit-identical numbers (with several threads the last digits of means vary run to run)
+set threads = 1;
+
+-- hours and days are taken in utc unless a summary converts to the player's zone explicitly
+set timezone = 'UTC';
+
 -- the frame contract (games in full, the moves columns the summaries read) as duckdb tables
 create table games (
     game_id varchar,

@@ -60,6 +60,37 @@ def test_player_without_moves_files(tmp_path: Path) -> None:
         assert out[summary.name].columns == [c.name for c in summary.columns]
 
 
+def test_paths_are_bound_not_formatted_into_sql(tmp_path: Path) -> None:
+    # a lake under a folder whose name would break (or inject into) a quoted SQL literal
+    lake = tmp_path / "o'neil's lake'); drop table games; --"
+    _write(lake, "games", "2024-03", games_frame([game(0, result="win", plies=2)]))
+    _write(lake, "games", "2024-04", games_frame([game(1, result="draw", plies=0)]))
+    # a second file whose extra columns the tables do not have, and which lacks others
+    moves = moves_frame(moves_for("g000", "white", [{}, {}])).with_columns(eval=pl.lit(0.3))
+    _write(lake, "moves", "2024-03", moves.drop("phase"))
+    out = compute_summaries(
+        str(lake / "games" / "username=alice" / "*" / "*.parquet"),
+        str(lake / "moves" / "username=alice" / "*" / "*.parquet"),
+        "alice",
+    )
+    results = row(out["results"], time_class="all", color="all")
+    assert (results["games"], results["wins"], results["draws"]) == (2, 1, 1)
+    # game 0's two moves were read (one of them the player's), without a phase: `unknown`
+    tm = row(out["time_management"], time_class="all", color="all", phase="all")
+    assert (tm["games"], tm["moves"]) == (1, 1)
+    assert row(out["time_management"], time_class="all", color="all", phase="unknown")
+
+
+def test_parquet_without_username_is_a_clear_error(tmp_path: Path) -> None:
+    _write(tmp_path, "games", "2024-03", games_frame([game(0)]).drop("username"))
+    with pytest.raises(ValueError, match="no `username` column"):
+        compute_summaries(
+            str(tmp_path / "games" / "username=alice" / "*" / "*.parquet"),
+            str(tmp_path / "moves" / "username=alice" / "*" / "*.parquet"),
+            "alice",
+        )
+
+
 def test_unknown_time_zone_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="not an IANA time zone"):
         compute_summaries_from_frames(games_frame([game(0)]), moves_frame([]), "alice", "Mars/Base")

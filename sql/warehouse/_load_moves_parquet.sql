@@ -1,0 +1,6 @@
+-- the player's rows of the moves Parquet files (a bound list), only the columns the
+-- moves table has; columns a file lacks stay null
+insert into moves by name
+select columns(lambda c: list_contains($columns, c))
+from read_parquet($files, union_by_name = true, hive_partitioning = false)
+where lower(username) = $username
