@@ -13,7 +13,7 @@ from starlette.responses import Response
 from api import games
 from api.cache import RedisCache
 from api.models import GamesPage, Health, PlayerProfile, ProblemDetails, Ready, SummaryResponse
-from api.params import choice, day
+from api.params import check_keys, choice, day
 from api.problems import PROBLEM_JSON, ProblemError, install_problem_handlers, problem_response
 from api.ratelimit import RateLimitMiddleware
 from api.service import SNAPSHOT_CHECK_SECONDS, Answer, Filters, Service, etag_matches
@@ -27,6 +27,7 @@ USERNAME_PATTERN = r"^[A-Za-z0-9_-]{1,50}$"
 SUMMARY_NAME_PATTERN = r"^[a-z_][a-z0-9_]{0,62}$"
 TIME_CLASSES = ("all", "bullet", "blitz", "rapid", "daily")
 COLORS = ("all", "white", "black")
+SUMMARY_QUERY_KEYS = frozenset({"time_class", "color", "since", "until"})
 DEFAULT_CACHE_ENTRIES = 4096
 _SUMMARY_NAME = re.compile(SUMMARY_NAME_PATTERN)
 NO_FILTERS = Filters()
@@ -205,6 +206,7 @@ def _filters(request: Request) -> Filters:
     params = request.query_params
     if not params:
         return NO_FILTERS
+    check_keys(params, SUMMARY_QUERY_KEYS)
     filters = Filters(
         choice(params, "time_class", TIME_CLASSES),
         choice(params, "color", COLORS),
@@ -286,7 +288,9 @@ def create_app(
         openapi_extra={"parameters": _SUMMARY_PARAMS},
     )
     async def get_summary(request: Request) -> Response:
-        """The rows of one summary with its definition, version, snapshot id and sample sizes."""
+        """The rows of one summary with its definition, version, snapshot id and sample sizes.
+        Unknown or repeated query parameters are refused (422), so a misspelt filter never
+        passes for "no filter"."""
         user = _normalize(request.path_params["username"])
         name = request.path_params["name"]
         if not _SUMMARY_NAME.fullmatch(name):
@@ -318,8 +322,8 @@ def create_app(
         """The player's games matching the filters, newest first (game_id breaks ties), one
         page at a time, with the number of matching games: e.g. a `results` row's `games` is
         the `total` here for the same time_class and color (a summary that leaves games out
-        says which in its definition). Unknown parameters are refused (422), so a misspelt
-        filter never passes for "all games"."""
+        says which in its definition). Unknown or repeated parameters are refused (422), so
+        a misspelt filter never passes for "all games"."""
         user = _normalize(request.path_params["username"])
         query = games.parse_games_query(request.query_params)
         route = f"/v1/players/{user}/games"

@@ -11,7 +11,7 @@ from typing import Any
 from starlette.datastructures import QueryParams
 
 from adapters.db import GAMES_COLUMNS, Dialect, decode_player, from_db, to_db
-from api.params import choice, day, invalid
+from api.params import check_keys, choice, day, invalid
 from api.problems import ProblemError
 
 TIME_CLASSES = ("bullet", "blitz", "rapid", "daily")
@@ -176,14 +176,7 @@ def parse_games_query(params: QueryParams) -> GamesQuery:
     """The query of the games route, or a 422 problem naming the first bad parameter."""
     if not params:
         return GamesQuery()
-    unknown = sorted(set(params.keys()) - KNOWN_PARAMETERS)
-    if unknown:
-        raise ProblemError(
-            422,
-            f"query.{unknown[0][:40]}: unknown parameter; "
-            f"known: {', '.join(sorted(KNOWN_PARAMETERS))}",
-            errors=[{"loc": ["query", unknown[0][:40]]}],
-        )
+    check_keys(params, KNOWN_PARAMETERS)
     eco = _matching(params, "eco", _ECO, "an ECO code (A00-E99)")
     opponent = _matching(params, "opponent", _OPPONENT, "a Chess.com username")
     query = GamesQuery(

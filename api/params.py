@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 
 from starlette.datastructures import QueryParams
@@ -37,3 +38,24 @@ def day(params: QueryParams, name: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise invalid(name, value, "a date (YYYY-MM-DD)") from None
+
+
+def check_keys(params: QueryParams, known: Collection[str]) -> None:
+    """422 for a key the route does not know (a misspelt filter must never pass for "no
+    filter") or a key given more than once (which value was meant is anyone's guess)."""
+    unknown = sorted(set(params.keys()) - set(known))
+    if unknown:
+        name = unknown[0][:40]
+        raise ProblemError(
+            422,
+            f"query.{name}: unknown parameter; known: {', '.join(sorted(known))}",
+            errors=[{"loc": ["query", name]}],
+        )
+    for name in params:
+        count = len(params.getlist(name))
+        if count > 1:
+            raise ProblemError(
+                422,
+                f"query.{name}: given {count} times; give it once",
+                errors=[{"loc": ["query", name]}],
+            )

@@ -270,6 +270,9 @@ def _is_problem(response: httpx.Response, status: int) -> str:
         ("offset=-1", "offset"),
         ("offset=1.5", "offset"),
         ("colour=white", "colour"),
+        ("color=white&color=black", "given 2 times"),
+        ("limit=5&limit=6", "given 2 times"),
+        ("eco=B20&eco=B20", "given 2 times"),
     ],
 )
 def test_invalid_filters_are_422(

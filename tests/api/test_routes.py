@@ -79,3 +79,24 @@ def test_healthz_and_readyz(published: str, make_client: MakeClient) -> None:
         "database": "ok",
         "redis": "disabled",
     }
+
+
+def test_unknown_or_repeated_summary_parameters_are_422(
+    published: str, make_client: MakeClient
+) -> None:
+    """A misspelt filter never passes for "no filter"; a repeated one is never half-read."""
+    client = make_client(published)
+    route = "/v1/players/alice/summaries/results"
+    for query, says in (
+        ("time_clas=blitz", "query.time_clas: unknown parameter"),
+        ("time_class=blitz&colour=white", "query.colour: unknown parameter"),
+        ("time_class=blitz&time_class=rapid", "query.time_class: given 2 times"),
+        ("color=white&color=white", "query.color: given 2 times"),
+    ):
+        response = client.get(f"{route}?{query}")
+        assert response.status_code == 422, query
+        assert response.headers["content-type"] == "application/problem+json"
+        assert says in response.json()["detail"], response.json()
+    # The correct spelling, once, still filters.
+    rows = client.get(f"{route}?time_class=blitz").json()["rows"]
+    assert {r["time_class"] for r in rows} == {"blitz"}
