@@ -281,14 +281,25 @@ class Service:
         route: str,
         if_none_match: str | None,
     ) -> tuple[Answer, bool]:
-        """The answer, and whether the client's ETag is still current (then: 304)."""
+        """The answer, and whether the client's ETag is still current (then: 304).
+
+        The summary, its filters and the player are validated before any ETag is compared:
+        `If-None-Match: *` (or a guessed tag) never turns a 404 or 422 into a 304.
+        """
         query = filters.key()
+        definition = await self.definition(name)
+        self.check_filters(definition, filters)
         profile = self._pointer(username)
         rows: Rows | None = None
         if profile is None:
-            definition = await self.definition(name)
-            self.check_filters(definition, filters)
             profile, rows = await self._read(username, definition)
+        listed = {e["name"]: e["version"] for e in profile["summaries"]}
+        if listed.get(name) != definition.version:
+            raise ProblemError(
+                404,
+                f"Summary {name!r} (version {definition.version}) is not published for "
+                f"{username!r}; run `chess-patterns refresh {username}`.",
+            )
         snapshot = profile["snapshot_id"]
         tag = cache_tag(profile)
         key = (tag, name, query)
@@ -304,15 +315,6 @@ class Service:
             self.bodies.put(key, answer)
             return answer, False
 
-        definition = await self.definition(name)
-        self.check_filters(definition, filters)
-        listed = {e["name"]: e["version"] for e in profile["summaries"]}
-        if listed.get(name) != definition.version:
-            raise ProblemError(
-                404,
-                f"Summary {name!r} (version {definition.version}) is not published for "
-                f"{username!r}; run `chess-patterns refresh {username}`.",
-            )
         if rows is None:
             rows = self.rows.get((tag, name))
         if rows is None:

@@ -208,3 +208,28 @@ def test_content_published_again_is_not_served_with_its_old_publish_time(
     assert again["snapshot_id"] == first["snapshot_id"]  # same content, same id
     assert again["rows"] == first["rows"]
     assert again["published_at"] > first["published_at"]
+
+
+def test_if_none_match_never_hides_a_404_or_422(published: str, make_client: MakeClient) -> None:
+    """`*` matches only a representation that exists; the name, filters and player come first."""
+    client = make_client(published)
+    assert client.get("/v1/players/alice").status_code == 200  # the pointer is cached now
+    assert client.get(SUMMARY).status_code == 200  # and the definitions
+    star = {"If-None-Match": "*"}
+    for path, status in (
+        ("/v1/players/alice/summaries/nosuchsummary", 404),
+        ("/v1/players/alice/summaries/openings", 404),  # defined, not published for alice
+        (f"{SUMMARY}?since=2024-01-01", 422),  # results has no date dimension
+        (f"{SUMMARY}?color=green", 422),
+        (f"{SUMMARY}?time_clas=blitz", 422),
+        ("/v1/players/bob/summaries/results", 404),
+        ("/v1/players/bob", 404),
+        ("/v1/players/bob/games", 404),
+        ("/v1/players/alice/games?limit=0", 422),
+    ):
+        response = client.get(path, headers=star)
+        assert response.status_code == status, path
+        assert response.headers["content-type"] == "application/problem+json", path
+    # Where the representation exists, `*` matches it.
+    for path in (SUMMARY, f"{SUMMARY}?color=white", "/v1/players/alice", "/v1/players/alice/games"):
+        assert client.get(path, headers=star).status_code == 304, path
