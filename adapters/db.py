@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import re
 from collections.abc import Sequence
@@ -263,6 +264,15 @@ class SummaryDefinition:
 
     def column(self, name: str) -> SummaryColumn | None:
         return next((c for c in self.columns if c.name == name), None)
+
+    @functools.cached_property
+    def digest(self) -> str:
+        """A short hash of everything a response shows of the definition (title, text, version,
+        columns): part of the API's ETags, so a changed definition never answers 304."""
+        text = "\x1f".join(
+            (self.name, str(self.version), self.title, self.definition, columns_json(self.columns))
+        )
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def columns_json(columns: Sequence[SummaryColumn]) -> str:

@@ -78,10 +78,13 @@ def cache_tag(profile: Profile) -> str:
     return f"{profile['snapshot_id']}.{int(published.timestamp() * 1_000_000)}"
 
 
-def etag_for(snapshot_id: str, route: str, query: str) -> str:
-    """Strong ETag: the snapshot id plus a short hash of route and query."""
-    digest = hashlib.sha256(f"{route}?{query}".encode()).hexdigest()[:12]
-    return f'"{snapshot_id}-{digest}"'
+def etag_for(profile: Profile, route: str, query: str, definitions: str = "") -> str:
+    """Strong ETag: the snapshot id, then a hash of everything else the bytes depend on: the
+    publish time (identical content published again after other content keeps its snapshot id
+    but shows a new published_at), route, query and the digests of the definitions shown."""
+    tag = cache_tag(profile)
+    digest = hashlib.sha256(f"{tag}\x1f{route}?{query}\x1f{definitions}".encode()).hexdigest()
+    return f'"{profile["snapshot_id"]}-{digest[:16]}"'
 
 
 def etag_matches(header: str | None, etag: str) -> bool:
@@ -211,11 +214,17 @@ class Service:
 
     async def render_profile(self, username: str, profile: Profile, route: str) -> Answer:
         snapshot = profile["snapshot_id"]
-        key = (cache_tag(profile), "", username)
+        definitions = await self.definitions()
+        shown = [
+            definitions[e["name"]]
+            for e in profile["summaries"]
+            if e["name"] in definitions and definitions[e["name"]].version == e["version"]
+        ]
+        digests = ",".join(d.digest for d in shown)
+        key = (cache_tag(profile), digests, username)
         cached = self.bodies.get(key)
         if cached is not None:
             return cached
-        definitions = await self.definitions()
         listing = []
         for entry in profile["summaries"]:
             definition = definitions.get(entry["name"])
@@ -241,7 +250,7 @@ class Service:
             "summaries": listing,
             "games_href": f"{route}/games",
         }
-        answer = Answer(_dumps(body), etag_for(snapshot, route, ""))
+        answer = Answer(_dumps(body), etag_for(profile, route, "", digests))
         self.bodies.put(key, answer)
         return answer
 
@@ -300,16 +309,15 @@ class Service:
                 f"Summary {name!r} (version {definition.version}) is not published for "
                 f"{username!r}; run `chess-patterns refresh {username}`.",
             )
-        snapshot = profile["snapshot_id"]
         tag = cache_tag(profile)
-        key = (tag, name, query)
+        key = (tag, f"{name}@{definition.digest}", query)
         cached = self.bodies.get(key)
         if cached is not None:
             return cached, etag_matches(if_none_match, cached.etag)
-        etag = etag_for(snapshot, route, query)
+        etag = etag_for(profile, route, query, definition.digest)
         if etag_matches(if_none_match, etag):
             return Answer(b"", etag), True
-        shared = await self.redis.get(f"{tag}:{username}:{name}:{query}")
+        shared = await self.redis.get(f"{tag}:{username}:{key[1]}:{query}")
         if shared is not None:
             answer = Answer(shared, etag)
             self.bodies.put(key, answer)
@@ -319,7 +327,8 @@ class Service:
             rows = self.rows.get((tag, name))
         if rows is None:
             profile, rows = await self._read(username, definition)
-            snapshot, tag = profile["snapshot_id"], cache_tag(profile)
+            tag = cache_tag(profile)
+        snapshot = profile["snapshot_id"]
         time_dim = _time_dimension(definition)
         kept = [row for row in rows if _keep(row, filters, time_dim)]
         sample_column = next(
@@ -346,9 +355,9 @@ class Service:
             ],
             "rows": kept,
         }
-        answer = Answer(_dumps(body), etag_for(snapshot, route, query))
-        self.bodies.put((tag, name, query), answer)
-        await self.redis.set(f"{tag}:{username}:{name}:{query}", answer.body)
+        answer = Answer(_dumps(body), etag_for(profile, route, query, definition.digest))
+        self.bodies.put((tag, key[1], query), answer)
+        await self.redis.set(f"{tag}:{username}:{key[1]}:{query}", answer.body)
         return answer, False
 
     # -- the games route (drill-down) -----------------------------------------------------------
@@ -368,7 +377,7 @@ class Service:
             cached = self.pages.get((tag, username, key))
             if cached is not None:
                 return cached, etag_matches(if_none_match, cached.etag)
-            etag = etag_for(profile["snapshot_id"], route, key)
+            etag = etag_for(profile, route, key)
             if etag_matches(if_none_match, etag):
                 return Answer(b"", etag), True
             shared = await self.redis.get(f"{tag}:{username}:/games:{key}")
@@ -403,7 +412,7 @@ class Service:
             "next": next_href,
             "games": rows,
         }
-        answer = Answer(_dumps(body), etag_for(snapshot, route, key))
+        answer = Answer(_dumps(body), etag_for(profile, route, key))
         self.pages.put((tag, username, key), answer)
         await self.redis.set(f"{tag}:{username}:/games:{key}", answer.body)
         return answer, etag_matches(if_none_match, answer.etag)

@@ -195,7 +195,10 @@ def test_content_published_again_is_not_served_with_its_old_publish_time(
     published: str, make_client: MakeClient
 ) -> None:
     client = make_client(published, snapshot_ttl_seconds=0)
-    first = client.get(SUMMARY).json()
+    first_response = client.get(SUMMARY)
+    first = first_response.json()
+    old_etag = first_response.headers["etag"]
+    old_profile_etag = client.get("/v1/players/alice").headers["etag"]
     other = (
         {"results": results_frame("alice", {("all", "all"): (0, 0, 1)})},
         games_frame("alice", [("blitz", "white", "loss")]),
@@ -208,6 +211,44 @@ def test_content_published_again_is_not_served_with_its_old_publish_time(
     assert again["snapshot_id"] == first["snapshot_id"]  # same content, same id
     assert again["rows"] == first["rows"]
     assert again["published_at"] > first["published_at"]
+    # Other bytes (published_at), so another strong ETag: the old one must not 304.
+    revalidated = client.get(SUMMARY, headers={"If-None-Match": old_etag})
+    assert revalidated.status_code == 200
+    assert revalidated.headers["etag"] != old_etag
+    assert revalidated.headers["etag"].startswith(f'"{first["snapshot_id"]}-')
+    profile = client.get("/v1/players/alice", headers={"If-None-Match": old_profile_etag})
+    assert profile.status_code == 200
+    assert profile.headers["etag"] != old_profile_etag
+
+
+def test_a_changed_definition_changes_the_etag(
+    published: str, make_client: MakeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`db upgrade` may change a definition's text without a new version (a clearer title):
+    same rows, other bytes, so the ETag changes too."""
+    import api.service
+
+    monkeypatch.setattr(api.service, "DEFINITIONS_CHECK_SECONDS", 0.0)
+    client = make_client(published)
+    old = client.get(SUMMARY)
+    old_profile = client.get("/v1/players/alice")
+    engine = create_engine(sqlalchemy_url(published))
+    with engine.begin() as conn:
+        conn.execute(
+            text("update summary_definitions set title = :t where name = 'results'"),
+            {"t": "Results, retitled"},
+        )
+    engine.dispose()
+    new = client.get(SUMMARY, headers={"If-None-Match": old.headers["etag"]})
+    assert new.status_code == 200
+    assert new.json()["title"] == "Results, retitled"
+    assert new.json()["rows"] == old.json()["rows"]
+    assert new.headers["etag"] != old.headers["etag"]
+    profile = client.get(
+        "/v1/players/alice", headers={"If-None-Match": old_profile.headers["etag"]}
+    )
+    assert profile.status_code == 200
+    assert profile.json()["summaries"][0]["title"] == "Results, retitled"
 
 
 def test_if_none_match_never_hides_a_404_or_422(published: str, make_client: MakeClient) -> None:
