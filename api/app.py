@@ -99,14 +99,18 @@ _SUMMARY_PARAMS = [
         "name": "since",
         "in": "query",
         "required": False,
-        "description": "Keep rows on or after this day (summaries with a date or month).",
+        "description": "Keep rows on or after this day (summaries with a date or month): a "
+        "month row is kept when its month overlaps the range; roll-up rows (month `all`) are "
+        "dropped whenever since or until is given.",
         "schema": {"type": "string", "format": "date"},
     },
     {
         "name": "until",
         "in": "query",
         "required": False,
-        "description": "Keep rows on or before this day (summaries with a date or month).",
+        "description": "Keep rows on or before this day (summaries with a date or month): a "
+        "month row is kept when its month overlaps the range; roll-up rows (month `all`) are "
+        "dropped whenever since or until is given.",
         "schema": {"type": "string", "format": "date"},
     },
     _IF_NONE_MATCH_PARAM,

@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import logging
 import math
+import re
 import time
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -33,6 +34,7 @@ DEFINITIONS_CHECK_SECONDS = 30.0
 GAMES_PAGE_SHARE = 16
 SAMPLE_SIZE_COLUMNS = ("games", "n")
 TIME_DIMENSION_TYPES = ("date", "timestamp")
+_MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
 
 
 def _dumps(body: Any) -> bytes:
@@ -115,7 +117,12 @@ def _keep(row: dict[str, Any], filters: Filters, time_dim: tuple[str, str] | Non
         if value is None:
             return False
         if kind == "month":
-            month = str(value)[:7]
+            # Only real months count: a roll-up row (month `all`) spans all time, so it is
+            # dropped whenever since or until is given (comparing 'all' with 'YYYY-MM' as
+            # strings kept it for since and dropped it for until).
+            month = str(value)
+            if not _MONTH.fullmatch(month):
+                return False
             if filters.since is not None and month < filters.since.strftime("%Y-%m"):
                 return False
             return not (filters.until is not None and month > filters.until.strftime("%Y-%m"))

@@ -85,3 +85,31 @@ def test_sqlite_and_postgresql_serve_identical_rows(
         assert a["rows"] == b["rows"], name
         assert a["snapshot_id"] == b["snapshot_id"]
         assert len(a["rows"]) == summaries[name].height
+
+
+def test_since_and_until_on_a_month_keyed_summary(
+    real_published: str, make_client: MakeClient
+) -> None:
+    """The documented rule: only rows of a real month overlapping the range; the month `all`
+    roll-ups span all time and are dropped whenever since or until is given."""
+    client = make_client(real_published)
+    route = f"/v1/players/{REAL_PLAYER}/summaries/accuracy"
+    everything = client.get(route).json()["rows"]
+    months = sorted({r["month"] for r in everything if r["month"] != "all"})
+    assert any(r["month"] == "all" for r in everything)  # roll-ups exist, so this can fail
+    assert len(months) >= 3
+    middle = months[len(months) // 2]
+    for params, wanted in (
+        ({"since": f"{middle}-15"}, [r for r in everything if "all" != r["month"] >= middle]),
+        ({"until": f"{middle}-15"}, [r for r in everything if r["month"] <= middle]),
+        (
+            {"since": f"{middle}-01", "until": f"{middle}-28"},
+            [r for r in everything if r["month"] == middle],
+        ),
+    ):
+        response = client.get(route, params=params)
+        assert response.status_code == 200, response.text
+        rows = response.json()["rows"]
+        assert rows == wanted, params
+        assert rows
+        assert all(r["month"] != "all" for r in rows)
