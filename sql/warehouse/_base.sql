@@ -1,4 +1,5 @@
--- shared helpers run before every summary: interval macros, the per-game base `pg`, live sessions `sg`
+-- shared helpers run before every summary: interval and results macros, the per-game base `pg`,
+-- live sessions `sg`
 
 -- wilson 95 % score interval for a share p of n (z = 1.96, z² = 3.8416); a float p·(1 - p) can
 -- dip a hair below 0 at p = 1, hence greatest(0, ...)
@@ -34,6 +35,38 @@ create or replace macro score_interval_low(m, sd, n) as
 
 create or replace macro score_interval_high(m, sd, n) as
     greatest(mean_high(m, sd, n, 0.0, 1.0), wilson_p_high(m, n));
+
+-- the published result columns of a group of games, in the registry's order
+-- (transforms/catalogue.py _results_block): an aggregate, used as
+-- `results_block(result, score, expected) as results` in a group by and expanded into its
+-- columns with `unnest(results)`. a game without both ratings has a null expectation and so
+-- drops out of expected_score and residual only
+create or replace macro results_block(outcome, points, expectation) as struct_pack(
+    games := count(*),
+    wins := count(*) filter (where outcome = 'win'),
+    draws := count(*) filter (where outcome = 'draw'),
+    losses := count(*) filter (where outcome = 'loss'),
+    score := avg(points),
+    score_low := score_interval_low(avg(points), stddev_samp(points), count(*)),
+    score_high := score_interval_high(avg(points), stddev_samp(points), count(*)),
+    expected_score := avg(expectation),
+    residual := avg(points - expectation),
+    low_sample := count(*) < 10
+);
+
+-- the same columns for one game on its own (a best win, a worst loss)
+create or replace macro game_results_block(outcome, points, expectation) as struct_pack(
+    games := 1::bigint,
+    wins := (outcome = 'win')::bigint,
+    draws := (outcome = 'draw')::bigint,
+    losses := (outcome = 'loss')::bigint,
+    score := points,
+    score_low := score_interval_low(points, null, 1),
+    score_high := score_interval_high(points, null, 1),
+    expected_score := expectation,
+    residual := points - expectation,
+    low_sample := true
+);
 
 -- elo expected score of a player rated me against opp
 create or replace macro elo_expected(me, opp) as 1.0 / (1.0 + power(10.0, (opp - me) / 400.0));

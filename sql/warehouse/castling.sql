@@ -37,14 +37,7 @@ grouped as (
         label(grouping(co), co) as color,
         label(grouping(my_castling), my_castling) as my_castling,
         label(grouping(opponent_castling), opponent_castling) as opponent_castling,
-        count(*) as games,
-        count(*) filter (where result = 'win') as wins,
-        count(*) filter (where result = 'draw') as draws,
-        count(*) filter (where result = 'loss') as losses,
-        avg(score) as score,
-        stddev_samp(score) as score_sd,
-        avg(expected) as expected_score,
-        avg(score - expected) as residual,
+        results_block(result, score, expected) as results,
         avg(my_castle_move) as mean_castle_move,
         count(*) filter (where opposite_sides) as opposite_side_games
     from per_game
@@ -60,7 +53,7 @@ grouped as (
 with_totals as (
     select
         grouped.*,
-        max(games) over (partition by time_class, color) as group_games
+        max(results.games) over (partition by time_class, color) as group_games
     from grouped
 ),
 
@@ -71,25 +64,16 @@ final as (
         color,
         my_castling,
         opponent_castling,
-        games,
-        wins,
-        draws,
-        losses,
-        score,
-        score_interval_low(score, score_sd, games) as score_low,
-        score_interval_high(score, score_sd, games) as score_high,
-        expected_score,
-        residual,
-        games < 10 as low_sample,
+        unnest(results),
         group_games,
-        games / group_games as share,
-        wilson_low(games, group_games) as share_low,
-        wilson_high(games, group_games) as share_high,
+        results.games / group_games as share,
+        wilson_low(results.games, group_games) as share_low,
+        wilson_high(results.games, group_games) as share_high,
         mean_castle_move,
         opposite_side_games,
-        opposite_side_games / games as opposite_side_share,
-        wilson_low(opposite_side_games, games) as opposite_side_share_low,
-        wilson_high(opposite_side_games, games) as opposite_side_share_high
+        opposite_side_games / results.games as opposite_side_share,
+        wilson_low(opposite_side_games, results.games) as opposite_side_share_low,
+        wilson_high(opposite_side_games, results.games) as opposite_side_share_high
     from with_totals
 )
 

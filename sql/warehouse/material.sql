@@ -81,14 +81,7 @@ grouped as (
         label(grouping(tc), tc) as time_class,
         label(grouping(co), co) as color,
         situation,
-        count(*) as games,
-        count(*) filter (where result = 'win') as wins,
-        count(*) filter (where result = 'draw') as draws,
-        count(*) filter (where result = 'loss') as losses,
-        avg(score) as score,
-        stddev_samp(score) as score_sd,
-        avg(expected) as expected_score,
-        avg(score - expected) as residual
+        results_block(result, score, expected) as results
     from situations
     group by grouping sets ((tc, co, situation), (tc, situation), (co, situation), (situation))
 ),
@@ -98,12 +91,12 @@ rated as (
         grouped.*,
         -- conversion counts wins; resourcefulness counts games not lost; otherwise how often
         case situation
-            when 'ahead_3_for_4_plies' then wins
-            when 'behind_3_for_4_plies' then wins + draws
-            else games
+            when 'ahead_3_for_4_plies' then results.wins
+            when 'behind_3_for_4_plies' then results.wins + results.draws
+            else results.games
         end as successes,
         case
-            when situation in ('ahead_3_for_4_plies', 'behind_3_for_4_plies') then games
+            when situation in ('ahead_3_for_4_plies', 'behind_3_for_4_plies') then results.games
         end as rate_games
     from grouped
 ),
@@ -114,16 +107,7 @@ final as (
         r.time_class,
         r.color,
         r.situation,
-        r.games,
-        r.wins,
-        r.draws,
-        r.losses,
-        r.score,
-        score_interval_low(r.score, r.score_sd, r.games) as score_low,
-        score_interval_high(r.score, r.score_sd, r.games) as score_high,
-        r.expected_score,
-        r.residual,
-        r.games < 10 as low_sample,
+        unnest(r.results),
         coalesce(r.rate_games, e.eligible_games) as rate_n,
         r.successes / coalesce(r.rate_games, e.eligible_games) as rate,
         wilson_low(r.successes, coalesce(r.rate_games, e.eligible_games)) as rate_low,

@@ -70,14 +70,7 @@ nodes as (
         any_value(w.san) as move,
         -- whose move it was and "my main line" only mean something within one colour
         case when grouping(w.co) = 0 then bool_and(w.is_player_move) end as my_move,
-        count(*) as games,
-        count(*) filter (where w.result = 'win') as wins,
-        count(*) filter (where w.result = 'draw') as draws,
-        count(*) filter (where w.result = 'loss') as losses,
-        avg(w.score) as score,
-        stddev_samp(w.score) as score_sd,
-        avg(w.expected) as expected_score,
-        avg(w.score - w.expected) as residual,
+        results_block(w.result, w.score, w.expected) as results,
         case when grouping(w.co) = 0 then
             bool_and(d.first_deviation is null or d.first_deviation > w.ply)
         end as on_main_line,
@@ -95,7 +88,7 @@ listed as (
     select n.co, n.ply, n.path
     from nodes as n
     inner join nodes as root on n.co = root.co and root.ply = 0
-    where n.ply = 0 or n.games >= greatest(2, ceil(root.games / 1000.0))
+    where n.ply = 0 or n.results.games >= greatest(2, ceil(root.results.games / 1000.0))
 ),
 
 deepest_listed as (
@@ -125,16 +118,7 @@ final as (
         n.path,
         n.move,
         n.my_move,
-        n.games,
-        n.wins,
-        n.draws,
-        n.losses,
-        n.score,
-        score_interval_low(n.score, n.score_sd, n.games) as score_low,
-        score_interval_high(n.score, n.score_sd, n.games) as score_high,
-        n.expected_score,
-        n.residual,
-        n.games < 10 as low_sample,
+        unnest(n.results),
         t.top_san as next_move,
         t.top_games as next_move_games,
         n.on_main_line,

@@ -24,14 +24,7 @@ grouped as (
         label(grouping(eco_code), eco_code) as eco,
         family as opening_family,
         label(grouping(variation), variation) as opening_variation,
-        count(*) as games,
-        count(*) filter (where result = 'win') as wins,
-        count(*) filter (where result = 'draw') as draws,
-        count(*) filter (where result = 'loss') as losses,
-        avg(score) as score,
-        stddev_samp(score) as score_sd,
-        avg(expected) as expected_score,
-        avg(score - expected) as residual,
+        results_block(result, score, expected) as results,
         avg(plies) as mean_plies,
         -- the three latest games, a stable choice whatever order the games arrive in
         array_to_string(list(url order by end_time desc, game_id)[1:3], ' ') as example_urls
@@ -55,16 +48,7 @@ final as (
         eco,
         opening_family,
         opening_variation,
-        games,
-        wins,
-        draws,
-        losses,
-        score,
-        score_interval_low(score, score_sd, games) as score_low,
-        score_interval_high(score, score_sd, games) as score_high,
-        expected_score,
-        residual,
-        games < 10 as low_sample,
+        unnest(results),
         mean_plies,
         example_urls
     from grouped

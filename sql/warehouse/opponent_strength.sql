@@ -46,14 +46,7 @@ grouped as (
         scheme,
         bucket,
         min(bucket_order) as bucket_order,
-        count(*) as games,
-        count(*) filter (where result = 'win') as wins,
-        count(*) filter (where result = 'draw') as draws,
-        count(*) filter (where result = 'loss') as losses,
-        avg(score) as score,
-        stddev_samp(score) as score_sd,
-        avg(expected) as expected_score,
-        avg(score - expected) as residual,
+        results_block(result, score, expected) as results,
         avg(rating_diff) as mean_rating_diff
     from bucketed
     group by grouping sets (
@@ -69,16 +62,7 @@ final as (
         scheme,
         bucket,
         bucket_order,
-        games,
-        wins,
-        draws,
-        losses,
-        score,
-        score_interval_low(score, score_sd, games) as score_low,
-        score_interval_high(score, score_sd, games) as score_high,
-        expected_score,
-        residual,
-        games < 10 as low_sample,
+        unnest(results),
         mean_rating_diff
     from grouped
 )

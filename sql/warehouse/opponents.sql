@@ -13,14 +13,7 @@ per_opponent as (
         label(grouping(co), co) as color,
         opponent_key,
         arg_max(opponent, (end_time, game_id)) as opponent,
-        count(*) as games,
-        count(*) filter (where result = 'win') as wins,
-        count(*) filter (where result = 'draw') as draws,
-        count(*) filter (where result = 'loss') as losses,
-        avg(score) as score,
-        stddev_samp(score) as score_sd,
-        avg(expected) as expected_score,
-        avg(score - expected) as residual,
+        results_block(result, score, expected) as results,
         avg(opponent_rating) as opponent_rating,
         max(end_time) as end_time
     from player_games
@@ -32,10 +25,12 @@ ranked_opponents as (
     select
         per_opponent.*,
         row_number() over (
-            partition by time_class, color order by games desc, score, opponent_key
+            partition by time_class, color
+            order by results.games desc, results.score, opponent_key
         ) as played_rank,
-        case when games >= 5 then row_number() over (
-            partition by time_class, color, games >= 5 order by score, games desc, opponent_key
+        case when results.games >= 5 then row_number() over (
+            partition by time_class, color, results.games >= 5
+            order by results.score, results.games desc, opponent_key
         ) end as nemesis_rank
     from per_opponent
 ),
@@ -69,30 +64,26 @@ ranked_games as (
 
 listed as (
     select
-        time_class, color, 'most_played' as kind, played_rank as rank, opponent, games, wins,
-        draws, losses, score, score_sd, expected_score, residual, opponent_rating,
-        null as url, end_time
+        time_class, color, 'most_played' as kind, played_rank as rank, opponent, results,
+        opponent_rating, null as url, end_time
     from ranked_opponents
     where played_rank <= 20
     union all
     select
-        time_class, color, 'nemesis' as kind, nemesis_rank as rank, opponent, games, wins,
-        draws, losses, score, score_sd, expected_score, residual, opponent_rating,
-        null as url, end_time
+        time_class, color, 'nemesis' as kind, nemesis_rank as rank, opponent, results,
+        opponent_rating, null as url, end_time
     from ranked_opponents
     where nemesis_rank <= 5
     union all
     select
-        time_class, color, 'best_win' as kind, best_win_rank as rank, opponent, 1 as games,
-        1 as wins, 0 as draws, 0 as losses, score, null as score_sd, expected as expected_score,
-        score - expected as residual, opponent_rating, url, end_time
+        time_class, color, 'best_win' as kind, best_win_rank as rank, opponent,
+        game_results_block(result, score, expected) as results, opponent_rating, url, end_time
     from ranked_games
     where best_win_rank <= 10
     union all
     select
-        time_class, color, 'worst_loss' as kind, worst_loss_rank as rank, opponent, 1 as games,
-        0 as wins, 0 as draws, 1 as losses, score, null as score_sd, expected as expected_score,
-        score - expected as residual, opponent_rating, url, end_time
+        time_class, color, 'worst_loss' as kind, worst_loss_rank as rank, opponent,
+        game_results_block(result, score, expected) as results, opponent_rating, url, end_time
     from ranked_games
     where worst_loss_rank <= 10
 ),
@@ -105,16 +96,7 @@ final as (
         kind,
         rank,
         opponent,
-        games,
-        wins,
-        draws,
-        losses,
-        score,
-        score_interval_low(score, score_sd, games) as score_low,
-        score_interval_high(score, score_sd, games) as score_high,
-        expected_score,
-        residual,
-        games < 10 as low_sample,
+        unnest(results),
         opponent_rating,
         url,
         end_time

@@ -47,14 +47,7 @@ grouped as (
         kind,
         after,
         min(key_order) as key_order,
-        count(*) as games,
-        count(*) filter (where result = 'win') as wins,
-        count(*) filter (where result = 'draw') as draws,
-        count(*) filter (where result = 'loss') as losses,
-        avg(score) as score,
-        stddev_samp(score) as score_sd,
-        avg(expected) as expected_score,
-        avg(score - expected) as residual
+        results_block(result, score, expected) as results
     from keyed
     group by grouping sets ((tc, co, kind, after), (tc, kind, after), (co, kind, after),
         (kind, after))
@@ -67,16 +60,7 @@ final as (
         color,
         kind,
         after,
-        games,
-        wins,
-        draws,
-        losses,
-        score,
-        score_interval_low(score, score_sd, games) as score_low,
-        score_interval_high(score, score_sd, games) as score_high,
-        expected_score,
-        residual,
-        games < 10 as low_sample,
+        unnest(results),
         key_order
     from grouped
 )

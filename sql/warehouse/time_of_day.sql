@@ -33,14 +33,7 @@ grouped as (
         label(grouping(weekday_label), weekday_label) as weekday,
         label(grouping(hour_label), hour_label) as hour,
         any_value(zone_name) as timezone,
-        count(*) as games,
-        count(*) filter (where result = 'win') as wins,
-        count(*) filter (where result = 'draw') as draws,
-        count(*) filter (where result = 'loss') as losses,
-        avg(score) as score,
-        stddev_samp(score) as score_sd,
-        avg(expected) as expected_score,
-        avg(score - expected) as residual
+        results_block(result, score, expected) as results
     from labelled
     group by grouping sets (
         (zone, tc, hour_label),
@@ -61,16 +54,7 @@ final as (
         weekday,
         hour,
         timezone,
-        games,
-        wins,
-        draws,
-        losses,
-        score,
-        score_interval_low(score, score_sd, games) as score_low,
-        score_interval_high(score, score_sd, games) as score_high,
-        expected_score,
-        residual,
-        games < 10 as low_sample
+        unnest(results)
     from grouped
 )
 
