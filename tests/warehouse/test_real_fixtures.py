@@ -23,6 +23,12 @@ ROLLED_UP_ONLY = {("openings", "color"): pl.col("opening_variation") == "all"}
 ADDITIVE = ("games", "wins", "draws", "losses")
 
 
+def test_fixture_players_are_there() -> None:
+    # without the fixtures PLAYERS is empty and every check below collects nothing: fail here
+    assert FIXTURES.is_dir(), f"fixture folder {FIXTURES} is missing; set CHESS_FIXTURES_DIR"
+    assert len(PLAYERS) >= 12, f"{FIXTURES} holds {len(PLAYERS)} players, expected at least 12"
+
+
 @pytest.fixture(scope="module", params=PLAYERS)
 def player(
     request: pytest.FixtureRequest, fixtures_dir: Path
