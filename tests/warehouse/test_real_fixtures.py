@@ -157,3 +157,24 @@ def test_dimensions_are_a_key_of_every_summary(
         keys = ["username", *(c.name for c in summary.dimensions)]
         assert frame.select(keys).is_duplicated().sum() == 0, summary.name
         assert frame.select(keys).null_count().sum_horizontal().item() == 0, summary.name
+
+
+def test_time_losses_add_up_over_phases(
+    player: tuple[str, pl.DataFrame, dict[str, pl.DataFrame]],
+) -> None:
+    _, games, out = player
+    readable = games.filter(pl.col("parse_error").is_null() & (pl.col("plies") > 0))
+    tm = out["time_management"]
+    for (time_class, color), group in tm.group_by(["time_class", "color"]):
+        total = group.filter(pl.col("phase") == "all")
+        phases = group.filter(pl.col("phase") != "all")
+        for column in ("timeout_losses", "timeout_losses_ahead"):
+            assert phases[column].sum() == total[column].item(), (time_class, color, column)
+    everything = tm.filter(
+        (pl.col("time_class") == "all") & (pl.col("color") == "all") & (pl.col("phase") == "all")
+    )
+    timeouts = readable.filter((pl.col("result") == "loss") & (pl.col("termination") == "timeout"))
+    if readable.height:
+        # counted from the games frame: every readable game, and every one lost on time
+        assert everything["games"].item() == readable.height
+        assert everything["timeout_losses"].item() == timeouts.height
