@@ -131,12 +131,13 @@ _GAMES_PARAMS = [
     _USERNAME_PARAM,
     _query_param(
         "time_class",
-        "Only games of this time class (`all`: no filter).",
+        "Only games of this time class (`all`: no filter; `unknown`: games without one, as the "
+        "summaries label them).",
         {"type": "string", "enum": ["all", *games.TIME_CLASSES]},
     ),
     _query_param(
         "color",
-        "Only games the player had this colour in (`all`: no filter).",
+        "Only games the player had this colour in (`all`: no filter; `unknown`: not known).",
         {"type": "string", "enum": ["all", *games.COLORS]},
     ),
     _query_param(
@@ -146,17 +147,19 @@ _GAMES_PARAMS = [
     ),
     _query_param(
         "termination",
-        "Only games that ended this way.",
+        "Only games that ended this way (`other` includes games whose termination is missing, "
+        "as in the summaries).",
         {"type": "string", "enum": list(games.TERMINATIONS)},
     ),
     _query_param(
         "opening_family",
-        "Only games of this opening family, exactly as in the summaries (e.g. `Sicilian Defense`).",
+        "Only games of this opening family, exactly as in the summaries (e.g. `Sicilian Defense`; "
+        "`unknown`: games without an opening, such as Chess960 games without an ECOUrl).",
         {"type": "string", "pattern": games.OPENING_FAMILY_PATTERN},
     ),
     _query_param(
         "eco",
-        "Only games with this ECO code (any case).",
+        "Only games with this ECO code (any case; `unknown`: games without one).",
         {"type": "string", "pattern": games.ECO_PATTERN},
     ),
     _query_param(

@@ -14,8 +14,11 @@ from adapters.db import GAMES_COLUMNS, Dialect, decode_player, from_db, to_db
 from api.params import check_keys, choice, day, invalid
 from api.problems import ProblemError
 
-TIME_CLASSES = ("bullet", "blitz", "rapid", "daily")
-COLORS = ("white", "black")
+# `unknown` (and termination `other`) select the games whose value is missing, under the label
+# the summaries file them under, so every summary bucket has its games.
+MISSING = "unknown"
+TIME_CLASSES = ("bullet", "blitz", "rapid", "daily", MISSING)
+COLORS = ("white", "black", MISSING)
 RESULTS = ("win", "draw", "loss")
 # The frame contract's termination values (transforms/games.py maps Chess.com's result codes).
 TERMINATIONS = (
@@ -35,7 +38,7 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 # Deeper than any player's game count; keeps the number a plain integer in both databases.
 MAX_OFFSET = 1_000_000
-ECO_PATTERN = r"^[A-Ea-e][0-9]{2}$"
+ECO_PATTERN = r"^(?:[A-Ea-e][0-9]{2}|unknown)$"
 OPPONENT_PATTERN = r"^[A-Za-z0-9_-]{1,50}$"
 # Families come from Chess.com's opening URL slugs (words joined by spaces, "...", digits, and
 # whatever else a slug may carry), so only control characters and absurd lengths are refused.
@@ -177,7 +180,7 @@ def parse_games_query(params: QueryParams) -> GamesQuery:
     if not params:
         return GamesQuery()
     check_keys(params, KNOWN_PARAMETERS)
-    eco = _matching(params, "eco", _ECO, "an ECO code (A00-E99)")
+    eco = _matching(params, "eco", _ECO, "an ECO code (A00-E99) or unknown")
     opponent = _matching(params, "opponent", _OPPONENT, "a Chess.com username")
     query = GamesQuery(
         time_class=_choice(params, "time_class", TIME_CLASSES),
@@ -187,7 +190,7 @@ def parse_games_query(params: QueryParams) -> GamesQuery:
         opening_family=_matching(
             params, "opening_family", _OPENING_FAMILY, "an opening family (1-200 characters)"
         ),
-        eco=eco.upper() if eco else None,
+        eco=eco if eco in (None, MISSING) else eco.upper(),
         rated=_rated(params),
         since=day(params, "since"),
         until=day(params, "until"),

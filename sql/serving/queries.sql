@@ -84,18 +84,21 @@ select 1;
 -- player row and the number of matching games, in one statement so all three come from one
 -- snapshot; a null parameter means "no such filter" (constant-folded by postgresql, whose
 -- parameters the api binds client-side); until_before is the day after `until` (exclusive).
+-- a missing value matches the label the summaries give it (sql/warehouse: coalesce to
+-- 'unknown' for time class, colour, opening family and eco, 'other' for termination), so every
+-- summary bucket can be drilled into.
 -- the page is chosen on narrow (end_time, game_id) pairs and only its rows are read whole,
 -- so a deep offset sorts a few bytes per game, not whole rows
 with matching as not materialized (
     select game_id, end_time
     from games
     where username = :username
-      and (:time_class is null or time_class = :time_class)
-      and (:color is null or color = :color)
+      and (:time_class is null or coalesce(time_class, 'unknown') = :time_class)
+      and (:color is null or coalesce(color, 'unknown') = :color)
       and (:result is null or result = :result)
-      and (:termination is null or termination = :termination)
-      and (:opening_family is null or opening_family = :opening_family)
-      and (:eco is null or eco = :eco)
+      and (:termination is null or coalesce(termination, 'other') = :termination)
+      and (:opening_family is null or coalesce(opening_family, 'unknown') = :opening_family)
+      and (:eco is null or coalesce(eco, 'unknown') = :eco)
       and (:rated is null or rated = :rated)
       and (:since is null or end_time >= :since)
       and (:until_before is null or end_time < :until_before)

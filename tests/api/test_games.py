@@ -378,3 +378,77 @@ def test_sqlite_and_postgresql_serve_identical_pages(
             b["snapshot_id"],
         )
         assert a["games"] or params.get("result") == "draw"
+
+
+def test_buckets_of_missing_values_can_be_drilled_into(
+    database_url: str, make_client: MakeClient
+) -> None:
+    """Like biskupstunga's imports: Chess960 games without an ECOUrl (no eco, no opening), PGNs
+    without a Termination, a game without a time class. The summaries file them under
+    `unknown` / `other`; the drill-down must find the same games under the same labels."""
+    from adapters.warehouse import compute_summaries_from_frames
+    from transforms.archive import parse_month
+
+    spec = [
+        ("blitz", "white", "win"),
+        ("blitz", "black", "loss"),
+        ("rapid", "white", "draw"),
+        ("blitz", "white", "win"),
+        ("rapid", "black", "loss"),
+        ("bullet", "white", "win"),
+    ]
+    chess960, no_termination, no_time_class = {0, 2, 4}, {1, 2}, {5}
+    frame = games_frame("dora", spec).with_row_index("i")
+
+    def blank(rows: set[int], *columns: str) -> list[pl.Expr]:
+        inside = pl.col("i").is_in(list(rows))
+        return [pl.when(inside).then(None).otherwise(pl.col(c)).alias(c) for c in columns]
+
+    frame = frame.with_columns(
+        *blank(chess960, "eco", "eco_url", "opening_family", "opening_variation"),
+        *blank(no_termination, "termination"),
+        *blank(no_time_class, "time_class"),
+        pl.when(pl.col("i").is_in(list(chess960)))
+        .then(pl.lit("chess960"))
+        .otherwise(pl.col("rules"))
+        .alias("rules"),
+    ).drop("i")
+    moves = parse_month("dora", "2024-01", b'{"games": []}').moves
+    summaries = compute_summaries_from_frames(frame, moves, "dora")
+    publish_player(database_url, "dora", summaries, frame)
+    client = make_client(database_url)
+
+    def total(**params: str) -> int:
+        response = client.get("/v1/players/dora/games", params=params)
+        assert response.status_code == 200, response.text
+        found: int = response.json()["total"]
+        return found
+
+    def summary_games(name: str, **where: str) -> int:
+        rows = client.get(f"/v1/players/dora/summaries/{name}").json()["rows"]
+        (row,) = [r for r in rows if all(r[k] == v for k, v in where.items())]
+        found: int = row["games"]
+        return found
+
+    everything = {"time_class": "all", "color": "all"}
+    # Hand counts first, then the summaries' own buckets agree with them.
+    assert total(opening_family="unknown") == len(chess960) == 3
+    assert total(eco="unknown") == 3
+    assert total(termination="other") == len(no_termination) == 2
+    assert total(time_class="unknown") == len(no_time_class) == 1
+    assert total(time_class="unknown", color="white", result="win") == 1
+    assert total(opening_family="unknown", termination="other") == 1  # game 2
+    assert summary_games("openings", opening_family="unknown", eco="all", **everything) == 3
+    assert summary_games("results", time_class="unknown", color="all") == 1
+    terminations = client.get("/v1/players/dora/summaries/terminations").json()["rows"]
+    other = [
+        r
+        for r in terminations
+        if (r["termination"], r["time_class"], r["color"]) == ("other", "all", "all")
+        and r["opening_family"] == "all"
+    ]
+    assert sum(r["games"] for r in other) == 2
+    for row in other:  # each bucket's games, found again by its own labels
+        assert total(termination="other", result=row["result"]) == row["games"]
+    assert summary_games("terminations", opening_family="unknown", result="draw", **everything) == 1
+    assert total(opening_family="unknown", result="draw", termination="other") == 1
