@@ -201,11 +201,11 @@ def test_time_management_shares_are_per_game_with_an_interval_over_games() -> No
         return [{"time_spent_seconds": spent, "clock_share": share}, {}]
 
     # game 0: 4 timed moves, 2 instant (0.5 s) -> 1/2; clock shares .6 .6 .2 .02 -> >= 50 %: 2/4
-    a = [(0.5, 0.6), (0.5, 0.6), (2.0, 0.2), (3.0, 0.02)]
+    a: list[tuple[float | None, float | None]] = [(0.5, 0.6), (0.5, 0.6), (2.0, 0.2), (3.0, 0.02)]
     # game 1: 2 timed moves, 1 instant -> 1/2; clock shares .6 .6 -> >= 50 %: 2/2
-    b = [(0.2, 0.6), (5.0, 0.6)]
+    b: list[tuple[float | None, float | None]] = [(0.2, 0.6), (5.0, 0.6)]
     # game 2: 4 moves of 4 s, none instant -> 0; clock shares .4 -> >= 50 %: 0/4, 25-50 %: 4/4
-    c = [(4.0, 0.4)] * 4
+    c: list[tuple[float | None, float | None]] = [(4.0, 0.4)] * 4
     # game 3: no clock at all: not a timed game, not a clock game
     d: list[tuple[float | None, float | None]] = [(None, None)] * 3
     frames = [
@@ -245,7 +245,7 @@ def test_time_management_shares_are_per_game_with_an_interval_over_games() -> No
 def test_time_loss_in_a_phase_the_player_never_moved_in() -> None:
     # game 0, I am white: my last move (ply 5) is in the middlegame, black's reply (ply 6, a
     # queen trade) enters the endgame, a piece up for me, and then I flag
-    plies = [
+    plies: list[dict[str, Any]] = [
         {"phase": "opening", "time_spent_seconds": 2.0},
         {"phase": "opening"},
         {"phase": "middlegame", "time_spent_seconds": 2.0},
