@@ -112,3 +112,36 @@ def test_wide_summaries_split_into_parts_that_fit() -> None:
     # variance 2/11, normal half width 1.96 * sqrt(2/11) / sqrt(12) = 0.241; Wilson of .5 out
     # of 12 is wider, half 1.96 * sqrt(.25 / 12 + .9604 / 144) / (1 + 3.8416 / 12) = 0.246
     assert "0.50 [0.25, 0.75] n=12" in text
+
+
+def test_time_management_shares_show_games_as_n() -> None:
+    # the shares are means over games: the n beside them is timed_games / clock_games, not moves
+    text = _render(
+        {
+            "time_management": [
+                {
+                    "username": "alice",
+                    "time_class": "blitz",
+                    "color": "all",
+                    "phase": "all",
+                    "games": 30,
+                    "moves": 900,
+                    "timed_moves": 880,
+                    "timed_games": 29,
+                    "instant_share": 0.25,
+                    "instant_share_low": 0.19,
+                    "instant_share_high": 0.31,
+                    "clock_moves": 870,
+                    "clock_games": 28,
+                    "share_clock_le_3": 0.05,
+                    "share_clock_le_3_low": 0.02,
+                    "share_clock_le_3_high": 0.08,
+                    "low_sample": False,
+                }
+            ]
+        }
+    )
+    assert "0.25 [0.19, 0.31] n=29" in text
+    assert "0.05 [0.02, 0.08] n=28" in text
+    assert "n=880" not in text
+    assert "n=870" not in text
