@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from api import games
 from api.cache import RedisCache
+from api.head import HeadMiddleware
 from api.models import GamesPage, Health, PlayerProfile, ProblemDetails, Ready, SummaryResponse
 from api.params import check_keys, choice, day
 from api.problems import PROBLEM_JSON, ProblemError, install_problem_handlers, problem_response
@@ -263,6 +264,7 @@ def create_app(
     app.state.store = store
     install_problem_handlers(app)
     app.add_middleware(RateLimitMiddleware, per_minute=settings.api_rate_limit_per_minute)
+    app.add_middleware(HeadMiddleware)  # outermost: HEAD is a GET by the time anything sees it
 
     def respond(answer: Answer, *, current: bool) -> Response:
         headers = {"ETag": answer.etag, "Cache-Control": cache_control}

@@ -100,3 +100,25 @@ def test_unknown_or_repeated_summary_parameters_are_422(
     # The correct spelling, once, still filters.
     rows = client.get(f"{route}?time_class=blitz").json()["rows"]
     assert {r["time_class"] for r in rows} == {"blitz"}
+
+
+def test_head_answers_like_get_without_a_body(published: str, make_client: MakeClient) -> None:
+    client = make_client(published)
+    for path in (
+        "/v1/players/alice",
+        "/v1/players/alice/summaries/results?color=white",
+        "/v1/players/alice/games?limit=2",
+        "/healthz",
+        "/readyz",
+        "/openapi.json",
+        "/v1/players/bob",  # a 404 problem: same status and headers, no body either
+    ):
+        got, head = client.get(path), client.head(path)
+        assert head.status_code == got.status_code, path
+        assert head.content == b"", path
+        assert head.headers["content-length"] == str(len(got.content)), path
+        assert head.headers["content-type"] == got.headers["content-type"], path
+        assert head.headers.get("etag") == got.headers.get("etag"), path
+    etag = client.get("/v1/players/alice").headers["etag"]
+    assert client.head("/v1/players/alice", headers={"If-None-Match": etag}).status_code == 304
+    assert client.post("/v1/players/alice").status_code == 405  # still only GET (and HEAD)
