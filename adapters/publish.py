@@ -287,6 +287,37 @@ def _summary_table_columns(summary: Summary) -> list[tuple[str, str]]:
     ]
 
 
+# PostgreSQL page layout: 8 kB pages with a 24-byte header; btree pages also keep 16 bytes of
+# special space and fill leaves to 90 % (the default fillfactor) when keys arrive in order.
+_PAGE = 8192
+_HEAP_USABLE = _PAGE - 24
+_BTREE_USABLE = (_PAGE - 24 - 16) * 0.90
+
+
+def _postgres_bytes(conn: Connection, username: str, prepared: _Prepared) -> int:
+    """The disk a player's published rows take on PostgreSQL, estimated row by row (so it does
+    not depend on other players or on dead rows awaiting vacuum): each heap tuple as stored
+    (header, padding, line pointer) and each index entry, scaled up by the space a page keeps
+    for itself. Checked against the growth of pg_total_relation_size when an identical player
+    is published (tests/adapters/test_publish.py)."""
+    heap, indexes = conn.execute(sql("games_bytes_postgresql"), {"username": username}).one()
+    heap, indexes = int(heap), int(indexes)
+    for summary, rows in prepared.summaries.values():
+        if not rows:
+            continue
+        table_heap, table_index = conn.execute(
+            text(
+                "select coalesce(sum((pg_column_size(t.*) + 7) / 8 * 8 + 4), 0), "
+                # the primary key (username, ord): an 8-byte entry header, the keys, a pointer
+                "coalesce(sum((8 + pg_column_size(t.username) + 4 + 7) / 8 * 8 + 4), 0) "
+                f"from {quote_ident(summary.table)} as t where t.username = :username"
+            ),
+            {"username": username},
+        ).one()
+        heap, indexes = heap + int(table_heap), indexes + int(table_index)
+    return round(heap * _PAGE / _HEAP_USABLE + indexes * _PAGE / _BTREE_USABLE)
+
+
 def _publish(
     conn: Connection, dialect: Dialect, prepared: _Prepared, database_url: str
 ) -> PublishReport:
@@ -334,17 +365,7 @@ def _publish(
         _load(conn, dialect, summary.table, _summary_table_columns(summary), rows)
 
     if dialect == "postgresql":
-        size = int(conn.execute(sql("games_bytes_postgresql"), {"username": username}).scalar_one())
-        for summary, _ in prepared.summaries.values():
-            size += int(
-                conn.execute(
-                    text(
-                        "select coalesce(sum(pg_column_size(t.*)), 0) "
-                        f"from {quote_ident(summary.table)} as t where t.username = :username"
-                    ),
-                    {"username": username},
-                ).scalar_one()
-            )
+        size = _postgres_bytes(conn, username, prepared)
     else:
         size = sum(map(_row_bytes, prepared.games)) + sum(
             _row_bytes(r) for _, rows in prepared.summaries.values() for r in rows

@@ -50,8 +50,21 @@ select count(*) from games
 where username = :username and snapshot_id = :snapshot_id;
 
 -- name: games_bytes_postgresql
--- the stored size of a player's game rows
-select coalesce(sum(pg_column_size(g.*)), 0) from games as g
+-- an estimate of the disk a player's game rows take, heap and indexes (the method is described
+-- at adapters/publish.py: _postgres_bytes). per row: the heap tuple (pg_column_size of the row
+-- includes its 24-byte header) padded to 8 bytes plus its 4-byte line pointer; per index an
+-- entry of 8 header bytes + its keys, padded to 8, plus a line pointer. the index list is
+-- sql/serving/0001_core and 0002/0003: primary key (username, game_id), games_drilldown
+-- (username, end_time, game_id), games_opponent (username, lower(opponent)); keep it in step.
+select
+    coalesce(sum((pg_column_size(g.*) + 7) / 8 * 8 + 4), 0) as heap,
+    coalesce(sum(
+        (8 + pg_column_size(g.username) + pg_column_size(g.game_id) + 7) / 8 * 8 + 4
+        + (8 + pg_column_size(g.username) + 8 + pg_column_size(g.game_id) + 7) / 8 * 8 + 4
+        + (8 + pg_column_size(g.username) + coalesce(pg_column_size(lower(g.opponent)), 0) + 7)
+            / 8 * 8 + 4
+    ), 0) as indexes
+from games as g
 where g.username = :username;
 
 -- name: select_applied_migrations
