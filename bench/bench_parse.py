@@ -15,7 +15,9 @@ Run from the repository root: `uv run python bench/bench_parse.py [--games N] [-
    sample (VmHWM, reset through /proc/<pid>/clear_refs) is read and summed over the tree; the
    largest sum is reported, so a spike shorter than 50 ms is not missed. (A sum of RSS counts
    shared library pages once per process and adds peaks of one 50 ms window that need not
-   coincide, so it errs high, never low.)
+   coincide, so it errs high, never low.) getrusage's ru_maxrss is not used: Linux carries
+   the forking parent's RSS over exec into the child's ru_maxrss, so it reported this script's
+   own size (264 MB) for a stage process whose real peak was 175 MB.
 3. The speed-up of 2 workers over 1 is printed beside a control measured in the same run: pure
    CPU work in 2 processes over 1. On a shared 2-core machine the control shows when the machine,
    not the code, caps the speed-up.
@@ -166,11 +168,10 @@ report = build_lake(settings, sys.argv[3])
 wall = time.perf_counter() - start
 me = resource.getrusage(resource.RUSAGE_SELF)
 children = resource.getrusage(resource.RUSAGE_CHILDREN)
-own, kids = me.ru_maxrss, children.ru_maxrss
 cpu = me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
 print(json.dumps({"wall": wall, "games": report.games, "moves": report.moves,
                   "months": len(report.months_parsed), "failed": len(report.failed_months),
-                  "largest_process_mb": max(own, kids) / 1024, "cpu": cpu}))
+                  "cpu": cpu}))
 """
 
 
@@ -365,8 +366,7 @@ def main() -> None:
             print(
                 f"      peak RSS, whole process tree (sum of 50 ms-window peaks): "
                 f"{run['tree_peak_mb']:.0f} MB with {run['processes_at_peak']} processes alive "
-                f"(up to {run['max_processes']}); largest single process "
-                f"{run['largest_process_mb']:.0f} MB"
+                f"(up to {run['max_processes']})"
             )
         print(
             f"    baseline, bare chess.pgn.read_game loop over the same {bare['games']:,} PGNs: "
