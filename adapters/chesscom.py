@@ -47,11 +47,15 @@ _MONTHS = {
 class ChessComError(Exception):
     """A request to Chess.com failed; the message is one line naming the player and what to do."""
 
-    def __init__(self, message: str, *, username: str = "", month: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, username: str = "", month: str | None = None, problem: str = ""
+    ) -> None:
         # One line whatever the underlying error text holds: the CLI prints it as is.
         super().__init__(" ".join(message.split()))
         self.username = username
         self.month = month
+        # The last thing that went wrong, short (e.g. "HTTP 503"), to quote in other messages.
+        self.problem = " ".join(problem.split())
 
 
 class PlayerNotFoundError(ChessComError):
@@ -313,6 +317,7 @@ class ChessComClient:
                         "check the network or CHESSCOM_BASE_URL and try again later.",
                         username=username,
                         month=month,
+                        problem=last_problem,
                     ) from None
                 self._sleep_or_give_up(
                     min(0.25 * connect_failures, 1.0), deadline, job, attempt, last_problem
@@ -451,6 +456,7 @@ class ChessComClient:
                 "try again later.",
                 username=job.username,
                 month=job.month,
+                problem=problem,
             )
         time.sleep(delay)
 

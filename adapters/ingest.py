@@ -16,6 +16,7 @@ from adapters.chesscom import (
     BlockedError,
     ChessComClient,
     ChessComError,
+    ChessComUnavailableError,
     PlayerGoneError,
 )
 from adapters.raw_store import RawStore, iso, now_utc, parse_iso
@@ -100,8 +101,11 @@ def fetch_player(
 
     Player-level failures raise (PlayerNotFoundError, PlayerGoneError, BlockedError,
     ChessComUnavailableError, PlayerLockedError); a month that fails goes into `report.failed`
-    and its stored copy stays as it was. A second refresh of the same player waits up to
-    `lock_timeout` seconds for the first to finish, then raises PlayerLockedError.
+    and its stored copy stays as it was. Once a month fails because Chess.com stopped answering
+    (ChessComUnavailableError), the months after it are not asked: each goes into
+    `report.failed` as "not asked: ...", its file and manifest record untouched. A second
+    refresh of the same player waits up to `lock_timeout` seconds for the first to finish,
+    then raises PlayerLockedError.
     """
     user = normalize_username(username)
     moment = (now or now_utc()).astimezone(UTC)
@@ -142,9 +146,29 @@ def fetch_player(
                 revalidate_after_days=settings.revalidate_after_days,
                 now=moment,
             )
+            # A month that failed last time goes last: if it keeps failing with a 5xx, the stop
+            # below would otherwise keep every later month from being asked, refresh after refresh.
+            manifest = store.manifest(user)
+            ask.sort(key=lambda m: m in manifest and manifest[m].last_status.startswith("error:"))
+            stopped: str | None = None
             try:
                 for month in ask:
-                    _fetch_month(http, store, user, remote, month, report, moment)
+                    if stopped is not None:
+                        report.failed[month] = (
+                            f"not asked: Chess.com stopped answering during this refresh "
+                            f"({stopped}); run the refresh again later"
+                        )
+                        continue
+                    error = _fetch_month(http, store, user, remote, month, report, moment)
+                    # A month whose whole retry budget went on 5xx/429, timeouts, dropped or
+                    # refused connections says the service is not answering; asking the rest
+                    # would cost a budget each (95 months x 120 s), so they wait for the next
+                    # refresh, their stored files and manifest records untouched. From here a
+                    # 503 on one month cannot be told from an outage without spending more
+                    # budget, so any such failure stops the refresh; a month failing for its own
+                    # reason (404, a body that stays broken) does not.
+                    if isinstance(error, ChessComUnavailableError):
+                        stopped = f"month {month} gave up: {error.problem or 'no answer'}"
             except PlayerGoneError:
                 # A 410 on a month means the same as on the archives list: stop asking.
                 info = store.player_info(user)
@@ -165,7 +189,8 @@ def _fetch_month(
     month: str,
     report: IngestReport,
     moment: datetime,
-) -> None:
+) -> ChessComError | None:
+    """Ask for one month and store the answer; the error when it failed (recorded in `report`)."""
     record = store.manifest(user).get(month)
     etag = last_modified = None
     # Validators are sent only when the stored file is still the exact body they describe
@@ -188,7 +213,7 @@ def _fetch_month(
     except ChessComError as error:
         report.failed[month] = str(error)
         store.record_check(user, month, status=f"error: {error}", now=moment)
-        return
+        return error
     if response.status == 304:
         store.record_check(
             user,
@@ -199,7 +224,7 @@ def _fetch_month(
             now=moment,
         )
         report.unchanged.append(month)
-        return
+        return None
     assert response.body is not None
     changed = store.write_month(
         user,
@@ -211,6 +236,7 @@ def _fetch_month(
         now=moment,
     )
     (report.fetched if changed else report.unchanged).append(month)
+    return None
 
 
 @dataclass

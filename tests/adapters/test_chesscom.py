@@ -18,6 +18,7 @@ from adapters.chesscom import (
     ChessComClient,
     ChessComError,
     ChessComUnavailableError,
+    MonthResponse,
     PlayerGoneError,
     PlayerNotFoundError,
     parse_http_date,
@@ -113,24 +114,43 @@ def test_retry_after_is_honoured_before_the_next_attempt(
 
 
 # -- faults that fail one month: clear message, stored months intact -------------------------
+# The third item: whether the fault says Chess.com stopped answering, so the months after the
+# failing one are not asked (a body that stays truncated is that month's own problem).
 PERMANENT = {
-    "503 forever": (Fault.http(503, times=None), "HTTP 503"),
-    "429 forever": (Fault.http(429, times=None), "HTTP 429"),
+    "503 forever": (Fault.http(503, times=None), "HTTP 503", True),
+    "429 forever": (Fault.http(429, times=None), "HTTP 429", True),
     "Retry-After beyond the budget": (
         Fault.http(429, retry_after="3600", times=None),
         "Retry-After 3600",
+        True,
     ),
-    "truncated forever": (Fault.truncated(times=None), "not complete JSON"),
-    "dropped forever": (Fault.dropped(times=None), "RemoteProtocolError"),
-    "slow forever": (Fault.slow(0.6, times=None), "Timeout"),
+    "truncated forever": (Fault.truncated(times=None), "not complete JSON", False),
+    "dropped forever": (Fault.dropped(times=None), "RemoteProtocolError", True),
+    "slow forever": (Fault.slow(0.6, times=None), "Timeout", True),
 }
+
+
+def month_path(month: str, user: str = USER) -> str:
+    year, mm = month.split("-")
+    return f"/player/{user}/games/{year}/{mm}"
+
+
+def asked_months(mirror: MirrorServer, user: str = USER) -> list[str]:
+    """Months requested, in request order (one entry per attempt), read from the mirror's log."""
+    prefix = f"/pub/player/{user}/games/"
+    out = []
+    for record in mirror.log():
+        if record.path.startswith(prefix) and not record.path.endswith("/archives"):
+            year, mm = record.path.removeprefix(prefix).split("/")
+            out.append(f"{year}-{mm}")
+    return out
 
 
 @pytest.mark.parametrize("name", sorted(PERMANENT))
 def test_permanent_fault_fails_that_month_and_keeps_every_stored_month(
     fixtures_dir: Path, mirror: MirrorServer, tmp_path: Path, name: str
 ) -> None:
-    fault, expected_words = PERMANENT[name]
+    fault, expected_words, service_down = PERMANENT[name]
     settings = make_settings(
         tmp_path, mirror.base_url, chesscom_retry_budget_seconds=1.0, chesscom_timeout_seconds=0.4
     )
@@ -139,8 +159,13 @@ def test_permanent_fault_fails_that_month_and_keeps_every_stored_month(
     before_manifest = store.manifest(USER)
     before_mtimes = {m: store.month_path(USER, m).stat().st_mtime_ns for m in before_manifest}
     mirror.set_faults({TARGET_PATH: [fault]})
+    mirror.clear_log()
     report = refresh(settings, full=True)
-    assert list(report.failed) == [TARGET]
+    later = [m for m in sorted(before_manifest) if m > TARGET]
+    assert later  # the target sits in the middle, so the stop rule is exercised
+    assert list(report.failed) == [TARGET] + (later if service_down else [])
+    assert mirror.wait_idle()
+    assert not set(asked_months(mirror)) & set(later if service_down else [])
     message = report.failed[TARGET]
     assert expected_words in message
     assert USER in message
@@ -153,14 +178,149 @@ def test_permanent_fault_fails_that_month_and_keeps_every_stored_month(
     after = store.manifest(USER)
     assert after[TARGET].sha256 == before_manifest[TARGET].sha256
     assert after[TARGET].last_status.startswith("error:")
-    # Every other month was revalidated normally despite the failing one.
-    assert len(report.unchanged) == len(before_manifest) - 1
+    if service_down:
+        # The months after it were not asked, and nothing about them changed.
+        assert all(report.failed[m].startswith("not asked: ") for m in later)
+        assert all(after[m] == before_manifest[m] for m in later)
+        assert sorted(report.unchanged) == [m for m in sorted(before_manifest) if m < TARGET]
+    else:
+        # Every other month was revalidated normally despite the failing one.
+        assert len(report.unchanged) == len(before_manifest) - 1
     # The failed month is asked again next time even without --full.
     mirror.set_faults({})
     mirror.clear_log()
     again = refresh(settings)
     assert TARGET in again.unchanged
     assert store.manifest(USER)[TARGET].last_status == "304"
+
+
+def test_chesscom_going_away_mid_refresh_burns_one_budget_and_asks_no_later_month(
+    fixtures_dir: Path, mirror: MirrorServer, tmp_path: Path
+) -> None:
+    settings = make_settings(tmp_path, mirror.base_url, chesscom_retry_budget_seconds=0.5)
+    refresh(settings)  # a clean run stores all 36 months
+    store = RawStore(settings.raw_dir)
+    months = sorted(fixture_months(fixtures_dir))
+    before_manifest = store.manifest(USER)
+    assert sorted(before_manifest) == months
+    before_mtimes = {m: store.month_path(USER, m).stat().st_mtime_ns for m in months}
+    # From TARGET on, every month answers 503 forever: Chess.com went away mid-refresh.
+    down = [m for m in months if m >= TARGET]
+    up = [m for m in months if m < TARGET]
+    assert len(down) > 10
+    assert up
+    mirror.set_faults({month_path(m): [Fault.http(503, times=None)] for m in down})
+    mirror.clear_log()
+    report = refresh(settings, full=True)
+    assert mirror.wait_idle()
+    asked = asked_months(mirror)
+    # The months before were revalidated; TARGET alone burned its budget (more than one
+    # attempt, all 503); no month after it got a single request.
+    assert [m for m in asked if m != TARGET] == up
+    target_attempts = hits(mirror, TARGET_PATH)
+    assert len(target_attempts) > 1
+    assert set(target_attempts) == {503}
+    assert sorted(report.unchanged) == up
+    assert report.fetched == []
+    assert list(report.failed) == down
+    assert "HTTP 503" in report.failed[TARGET]
+    for month in down[1:]:
+        line = report.failed[month]
+        assert line.startswith("not asked: Chess.com stopped answering during this refresh (")
+        assert f"month {TARGET} gave up: HTTP 503" in line
+        assert line.endswith("; run the refresh again later")
+        assert "\n" not in line
+    # Stored files and manifest records intact; only TARGET's attempt was recorded.
+    assert stored(settings) == fixture_months(fixtures_dir)
+    assert {m: store.month_path(USER, m).stat().st_mtime_ns for m in months} == before_mtimes
+    after = store.manifest(USER)
+    assert after[TARGET].last_status.startswith("error:")
+    assert after[TARGET].sha256 == before_manifest[TARGET].sha256
+    assert {m: after[m] for m in down[1:]} == {m: before_manifest[m] for m in down[1:]}
+    # Chess.com back: the next refresh asks every month again, nothing lost.
+    mirror.set_faults({})
+    again = refresh(settings, full=True)
+    assert again.failed == {}
+    assert sorted(again.unchanged) == months
+
+
+def test_connections_refused_mid_refresh_stop_the_refresh_too(
+    fixtures_dir: Path, mirror: MirrorServer, tmp_path: Path
+) -> None:
+    with socket.socket() as probe:  # a port with nothing listening
+        probe.bind(("127.0.0.1", 0))
+        dead_url = f"http://127.0.0.1:{probe.getsockname()[1]}/pub"
+    settings = make_settings(tmp_path, mirror.base_url, chesscom_retry_budget_seconds=600)
+    refresh(settings)
+    months = sorted(fixture_months(fixtures_dir))
+    before_manifest = RawStore(settings.raw_dir).manifest(USER)
+
+    class GoesAwayAtTarget(ChessComClient):
+        # From TARGET on, the host refuses connections (the network went away mid-refresh).
+        def month(self, username: str, month: str, **validators: str | None) -> MonthResponse:
+            if month >= TARGET:
+                self.base_url = dead_url
+            return super().month(username, month, **validators)
+
+    mirror.clear_log()
+    with GoesAwayAtTarget(settings) as client:
+        report = fetch_player(settings, USER, full=True, client=client)
+    assert mirror.wait_idle()
+    assert asked_months(mirror) == [m for m in months if m < TARGET]
+    down = [m for m in months if m >= TARGET]
+    assert list(report.failed) == down
+    assert "unreachable" in report.failed[TARGET]
+    for month in down[1:]:
+        assert report.failed[month].startswith("not asked: Chess.com stopped answering")
+        assert f"month {TARGET} gave up: cannot connect" in report.failed[month]
+    assert stored(settings) == fixture_months(fixtures_dir)
+    after = RawStore(settings.raw_dir).manifest(USER)
+    assert {m: after[m] for m in down[1:]} == {m: before_manifest[m] for m in down[1:]}
+
+
+def test_a_single_month_503_forever_stops_this_refresh_but_not_the_next(
+    fixtures_dir: Path, mirror: MirrorServer, tmp_path: Path
+) -> None:
+    # The rule chosen: one month exhausting its budget on 503 cannot be told from an outage
+    # without spending more budget, so it stops this refresh too. So that such a month cannot
+    # starve the later ones forever, the next refresh asks months that failed last time last.
+    settings = make_settings(tmp_path, mirror.base_url, chesscom_retry_budget_seconds=0.5)
+    refresh(settings)
+    months = sorted(fixture_months(fixtures_dir))
+    before = [m for m in months if m < TARGET]
+    after = [m for m in months if m > TARGET]
+    mirror.set_faults({TARGET_PATH: [Fault.http(503, times=None)]})
+    mirror.clear_log()
+    first = refresh(settings, full=True)
+    assert mirror.wait_idle()
+    assert sorted(set(asked_months(mirror))) == [*before, TARGET]
+    assert list(first.failed) == [TARGET, *after]
+    assert all(first.failed[m].startswith("not asked: ") for m in after)
+    # Same fault still there: every other month is asked first and revalidated; TARGET last.
+    mirror.clear_log()
+    second = refresh(settings, full=True)
+    assert mirror.wait_idle()
+    asked = asked_months(mirror)
+    first_target = asked.index(TARGET)
+    assert sorted(asked[:first_target]) == before + after
+    assert set(asked[first_target:]) == {TARGET}
+    assert list(second.failed) == [TARGET]
+    assert sorted(second.unchanged) == before + after
+    assert stored(settings) == fixture_months(fixtures_dir)
+
+
+def test_a_month_missing_on_the_server_does_not_stop_the_others(
+    fixtures_dir: Path, mirror: MirrorServer, tmp_path: Path
+) -> None:
+    settings = make_settings(tmp_path, mirror.base_url, chesscom_retry_budget_seconds=0.5)
+    mirror.set_faults({TARGET_PATH: [Fault.http(404, times=None)]})
+    report = refresh(settings)
+    assert list(report.failed) == [TARGET]
+    assert "404" in report.failed[TARGET]
+    expected = fixture_months(fixtures_dir)
+    del expected[TARGET]
+    assert sorted(report.fetched) == sorted(expected)
+    assert stored(settings) == expected
 
 
 def test_permanent_fault_on_a_new_month_leaves_no_file(
