@@ -86,8 +86,12 @@ def parse_one_month(lake_root: Path, username: str, month: str, path: Path) -> _
     try:
         Lake(lake_root).write_month(username, month, parsed, sha)
     except OSError as error:
-        return _Outcome(month, f"cannot write the lake partition: {error}")
+        return _Outcome(month, f"{username} {month}: cannot write the lake partition: {error}")
     return _Outcome(month, None)
+
+
+def _crashed(username: str, month: str, error: Exception) -> _Outcome:
+    return _Outcome(month, f"{username} {month}: parser crashed: {type(error).__name__}: {error}")
 
 
 def _run(settings: Settings, username: str, todo: list[tuple[str, Path]]) -> Iterator[_Outcome]:
@@ -99,7 +103,7 @@ def _run(settings: Settings, username: str, todo: list[tuple[str, Path]]) -> Ite
                 yield parse_one_month(lake_root, username, month, path)
             except Exception as error:
                 # Same contract as with workers: one month's crash must not stop the others.
-                yield _Outcome(month, f"parser crashed: {type(error).__name__}: {error}")
+                yield _crashed(username, month, error)
         return
     # Workers write their own partitions and return only a status, so no frame crosses processes;
     # at most 2 months per worker are in flight, which bounds memory in a long backfill.
@@ -116,7 +120,9 @@ def _run(settings: Settings, username: str, todo: list[tuple[str, Path]]) -> Ite
                 except BrokenProcessPool as error:
                     # A worker died (e.g. killed for memory): the pool takes no more work.
                     for month, _ in queue:
-                        yield _Outcome(month, f"not parsed, the worker pool broke: {error}")
+                        yield _Outcome(
+                            month, f"{username} {month}: not parsed, the worker pool broke: {error}"
+                        )
                     queue.clear()
                     break
                 queue.pop(0)
@@ -130,7 +136,7 @@ def _run(settings: Settings, username: str, todo: list[tuple[str, Path]]) -> Ite
                 yield future.result()
             except Exception as error:
                 # One month's crash (even a dead worker) must not stop the others.
-                yield _Outcome(month, f"parser crashed: {type(error).__name__}: {error}")
+                yield _crashed(username, month, error)
 
 
 def build_lake(settings: Settings, username: str) -> ParseReport:

@@ -85,18 +85,15 @@ def refresh_player(
             if not offline:
                 outcome.ingest = ingest(settings, name, full=full, client=client)
                 name = outcome.ingest.username
-                outcome.warnings += [
-                    f"{name} {month}: {why}" for month, why in outcome.ingest.failed.items()
-                ]
+                outcome.warnings += outcome.ingest.failed.values()
             elif not RawStore(settings.raw_dir).stored_months(name):
                 raise LookupError(
                     f"no stored archives for {name!r} under {settings.raw_dir}: "
                     "run `chess-patterns refresh` online or `chess-patterns import` first"
                 )
             outcome.parse = parse(settings, name)
-            outcome.warnings += [
-                f"{name} {month}: {why}" for month, why in outcome.parse.failed_months.items()
-            ]
+            # Both stages' failure messages already name the player and the month.
+            outcome.warnings += outcome.parse.failed_months.values()
             outcome.publish = summarise_and_publish(settings, name)
     except (ChessComError, PlayerLockedError, LookupError, ValueError) as error:
         outcome.error = str(error)

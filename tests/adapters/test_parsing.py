@@ -100,5 +100,6 @@ def test_unwritable_month_fails_alone(fixtures_dir: Path, tmp_path: Path, worker
     report = build_lake(settings, "shaunchess123")
     assert list(report.failed_months) == ["2025-08"]
     assert "cannot write" in report.failed_months["2025-08"]
+    assert report.failed_months["2025-08"].startswith("shaunchess123 2025-08: ")
     assert len(report.months_parsed) == 35
     assert report.games == 201 - 47
