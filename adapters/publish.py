@@ -11,32 +11,21 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy import Connection, Engine, text
 
+from adapters.database import Database, Dialect, PublishError, lock_key
 from adapters.db import (
     GAMES_COLUMNS,
-    Dialect,
-    SummaryDefinition,
-    dialect_of,
     fetch_definitions,
     fetch_player,
-    fetch_summary_rows,
-    make_engine,
     quote_ident,
     sql,
-    sqlite_path,
     to_db,
     utc_text,
 )
-
-# The schema code lives in adapters.migrations (no Polars, so `serve` starts fast); these names
-# stay importable from here for existing callers.
 from adapters.migrations import (
     MigrationEditedError,
-    PublishError,
     SchemaNotCurrentError,
-    _lock_key,
-    _with_retry,
     ensure_schema,
     require_current_schema,
     upgrade_schema,
@@ -50,8 +39,6 @@ __all__ = [
     "PublishReport",
     "SchemaNotCurrentError",
     "publish_player",
-    "read_player",
-    "read_summary_rows",
     "upgrade_schema",
 ]
 
@@ -318,14 +305,13 @@ def _postgres_bytes(conn: Connection, username: str, prepared: _Prepared) -> int
     return round(heap * _PAGE / _HEAP_USABLE + indexes * _PAGE / _BTREE_USABLE)
 
 
-def _publish(
-    conn: Connection, dialect: Dialect, prepared: _Prepared, database_url: str
-) -> PublishReport:
+def _publish(conn: Connection, database: Database, prepared: _Prepared) -> PublishReport:
     username = prepared.username
+    dialect = database.dialect
     if dialect == "postgresql":
-        conn.execute(sql("advisory_xact_lock"), {"key": _lock_key(f"publish:{username}")})
+        conn.execute(sql("advisory_xact_lock"), {"key": lock_key(f"publish:{username}")})
     # Checked inside the transaction: a publish never rebuilds tables, it refuses a stale schema.
-    require_current_schema(conn, dialect, database_url)
+    require_current_schema(conn, database)
     definitions = fetch_definitions(conn)
     current = fetch_player(conn, username)
     total_rows = len(prepared.games) + sum(len(r) for _, r in prepared.summaries.values())
@@ -395,7 +381,7 @@ def _publish(
 
 
 def publish_player(
-    database_url: str,
+    database: Database,
     username: str,
     summaries: Mapping[str, pl.DataFrame],
     games: pl.DataFrame,
@@ -407,14 +393,13 @@ def publish_player(
     """
     username = normalize_username(username)
     prepared = _prepare(username, summaries, games)
-    ensure_schema(database_url)
-    dialect = dialect_of(database_url)
+    ensure_schema(database)
 
     def work(engine: Engine) -> PublishReport:
         with engine.begin() as conn:
-            return _publish(conn, dialect, prepared, database_url)
+            return _publish(conn, database, prepared)
 
-    report = _with_retry(database_url, f"publishing {username}", work)
+    report = database.with_retry(f"publishing {username}", work)
     log.info(
         "published %s: snapshot %s, %d rows, %d bytes",
         username,
@@ -423,52 +408,3 @@ def publish_player(
         report.bytes,
     )
     return report
-
-
-# ---------------------------------------------------------------------------------------------
-# reading back (the `report` command)
-
-
-def _reader(database_url: str) -> Engine | None:
-    if dialect_of(database_url) == "sqlite" and not sqlite_path(database_url).exists():
-        return None
-    return make_engine(database_url, read_only=True, pooled=False)
-
-
-def _has_schema(conn: Connection) -> bool:
-    return bool(inspect(conn).has_table("players"))
-
-
-def read_player(database_url: str, username: str) -> dict[str, Any] | None:
-    """The published profile of a player (snapshot id, published at, summaries...), or None."""
-    username = normalize_username(username)
-    engine = _reader(database_url)
-    if engine is None:
-        return None
-    try:
-        with engine.connect() as conn:
-            if not _has_schema(conn):
-                return None
-            return fetch_player(conn, username)
-    finally:
-        engine.dispose()
-
-
-def read_summary_rows(database_url: str, username: str, name: str) -> list[dict[str, Any]]:
-    """One player's published rows of a summary, as dicts of its columns; [] if none."""
-    username = normalize_username(username)
-    engine = _reader(database_url)
-    if engine is None:
-        return []
-    try:
-        with engine.connect() as conn:
-            if not _has_schema(conn):
-                return []
-            definitions: dict[str, SummaryDefinition] = fetch_definitions(conn)
-            definition = definitions.get(name)
-            if definition is None:
-                raise ValueError(f"no summary named {name!r}: published are {sorted(definitions)}")
-            _, rows = fetch_summary_rows(conn, definition, username)
-            return rows
-    finally:
-        engine.dispose()

@@ -10,12 +10,12 @@ from sqlalchemy.exc import DBAPIError, ProgrammingError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.concurrency import run_in_threadpool
 
+from adapters.database import Database
 from adapters.db import (
     SummaryDefinition,
     decode_player_with_rows,
     fetch_definitions,
     fetch_player,
-    make_engine,
     player_with_rows_sql,
     queries,
 )
@@ -36,13 +36,9 @@ def _missing_table(error: DBAPIError) -> bool:
 class SqliteStore:
     """Read-only SQLite access: mode=ro, and one deferred transaction (a WAL snapshot) per read."""
 
-    def __init__(self, database_url: str, *, pool_size: int, connect_timeout: int = 5) -> None:
-        self.engine = make_engine(
-            database_url,
-            read_only=True,
-            pooled=True,
-            connect_timeout=connect_timeout,
-            pool_size=pool_size,
+    def __init__(self, database: Database, *, pool_size: int, connect_timeout: int = 5) -> None:
+        self.engine = database.reader().engine(
+            pooled=True, connect_timeout=connect_timeout, pool_size=pool_size
         )
 
     def _run_sync(self, work: Callable[[Connection], T], missing: T) -> T:

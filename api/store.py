@@ -8,12 +8,12 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
+from adapters.database import Database
 from adapters.db import (
     SummaryDefinition,
     decode_player,
     decode_player_with_rows,
     definition_from_row,
-    dialect_of,
     player_with_rows_sql,
     queries,
 )
@@ -66,13 +66,13 @@ class Store(Protocol):
     async def close(self) -> None: ...
 
 
-def open_store(database_url: str, *, pool_size: int = 8) -> Store:
-    """The store for a DATABASE_URL; nothing connects before the first request."""
-    if dialect_of(database_url) == "postgresql":
-        return PostgresStore(database_url, pool_size=pool_size)
+def open_store(database: Database, *, pool_size: int = 8) -> Store:
+    """The read-only store of a database; nothing connects before the first request."""
+    if database.dialect == "postgresql":
+        return PostgresStore(database, pool_size=pool_size)
     from api.sqlite_store import SqliteStore
 
-    return SqliteStore(database_url, pool_size=pool_size)
+    return SqliteStore(database, pool_size=pool_size)
 
 
 # -------------------------------------------------------------------------------------------------
@@ -95,9 +95,8 @@ class PostgresStore:
     Prepared statements are off; the URL's TLS and libpq settings pass through as given.
     """
 
-    def __init__(self, database_url: str, *, pool_size: int, connect_timeout: int = 5) -> None:
-        rest = database_url.split("://", 1)[1]
-        self.conninfo = f"postgresql://{rest}"
+    def __init__(self, database: Database, *, pool_size: int, connect_timeout: int = 5) -> None:
+        self.conninfo = database.conninfo
         self.connect_timeout = connect_timeout
         self.pool_size = pool_size
         self._idle: list[Any] = []

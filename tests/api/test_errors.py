@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from adapters.database import Database
 from api.service import Service
 from tests.api.conftest import MakeClient
 
@@ -126,7 +127,7 @@ def test_a_dropped_database_connection_is_replaced(
     from tests.api.sample import alice
 
     summaries, games = alice()
-    publish_player(postgres_url, "alice", summaries, games)
+    publish_player(Database.from_url(postgres_url), "alice", summaries, games)
     client = make_client(postgres_url, cache_entries=0, snapshot_ttl_seconds=0)
     assert client.get(SUMMARY).status_code == 200
     store = client.app.state.store  # type: ignore[attr-defined]

@@ -15,7 +15,9 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from adapters.publish import publish_player, read_player
+from adapters.database import Database
+from adapters.publish import publish_player
+from adapters.reads import read_player
 from tests.api.conftest import MakeClient
 from tests.api.sample import alice
 
@@ -81,10 +83,12 @@ def test_publish_and_serve_through_a_transaction_pooler(
     summaries, games = alice()
     snapshots = set()
     for i in range(4):  # more transactions than the pooler has server connections
-        report = publish_player(pooled_url, "alice", summaries, games if i % 2 else games.head(2))
+        report = publish_player(
+            Database.from_url(pooled_url), "alice", summaries, games if i % 2 else games.head(2)
+        )
         snapshots.add(report.snapshot_id)
     assert len(snapshots) == 2
-    player = read_player(postgres_url, "alice")
+    player = read_player(Database.from_url(postgres_url), "alice")
     assert player is not None
     assert player["snapshot_id"] == report.snapshot_id
     assert player["game_count"] == 5
