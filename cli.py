@@ -203,11 +203,11 @@ def report(
 ) -> None:
     """Print every published summary of a player as tables in the terminal.
 
-    Reads DATABASE_URL (or DATA_DIR for the embedded SQLite).
+    Reads DATABASE_URL (or DATA_DIR for the embedded SQLite). Every table comes from one
+    snapshot, read in one transaction, even while the player is being published again.
     """
-    from adapters.reads import read_player, read_summary_rows
-    from adapters.report import render_report
-    from transforms.catalogue import SUMMARIES
+    from adapters.reads import read_published
+    from report import render_report
     from transforms.usernames import InvalidUsernameError, normalize_username
 
     settings = _settings()
@@ -215,11 +215,10 @@ def report(
         name = normalize_username(username)
     except InvalidUsernameError as error:
         raise _fail(str(error)) from None
-    url = _database(settings)
-    if read_player(url, name) is None:
+    published = read_published(_database(settings), name)
+    if published is None:
         raise _fail(f"{name!r} has not been published yet: run `chess-patterns refresh {name}`")
-    tables = {s.name: read_summary_rows(url, name, s.name) for s in SUMMARIES}
-    render_report(out, name, tables)
+    render_report(out, name, published.summaries)
 
 
 @db_app.command()

@@ -11,7 +11,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGES = ("flows", "adapters", "transforms", "api")
-TOP_LEVEL_MODULES = ("cli.py", "settings.py")
+TOP_LEVEL_MODULES = ("cli.py", "report.py", "settings.py")
 LIGHT_TRANSFORMS = {"transforms.usernames", "transforms.catalogue"}
 HEAVY = ("prefect", "polars", "duckdb", "chess")
 

@@ -66,14 +66,15 @@ def test_settings_entry_points(tmp_path: Path) -> None:
     assert publish.path == (tmp_path / "patterns.sqlite").resolve()
     assert not publish.read_only
     api = Database.for_api(settings)
-    assert api.read_only and api.path == publish.path
+    assert api.read_only
+    assert api.path == publish.path
 
     own = Settings(_env_file=None, data_dir=tmp_path, api_database_url="postgresql://r@h/db")
     assert Database.for_api(own) == Database(
         "postgresql", "postgresql://r@h/db", True, None, "API_DATABASE_URL"
     )
     bad = Settings(_env_file=None, data_dir=tmp_path, api_database_url="mysql://r@h/db")
-    with pytest.raises(DatabaseUrlError, match="^API_DATABASE_URL scheme"):
+    with pytest.raises(DatabaseUrlError, match=r"^API_DATABASE_URL scheme"):
         Database.for_api(bad)
 
 

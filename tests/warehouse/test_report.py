@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 from rich.console import Console
 
-from adapters.report import render_report
 from adapters.warehouse import compute_summaries_from_frames
+from report import render_report
 from tests.warehouse.frames import game, games_frame, moves_frame
 from transforms.catalogue import BY_NAME, SUMMARIES
 

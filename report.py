@@ -1,4 +1,4 @@
-"""The terminal report: each published summary as a rich table, rates with interval and n."""
+"""The terminal report of `chess-patterns report`: each published summary as a rich table."""
 
 from __future__ import annotations
 
