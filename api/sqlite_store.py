@@ -21,7 +21,7 @@ from adapters.db import (
 )
 from api.games import GamesQuery, decode_games_page
 from api.problems import DatabaseUnavailableError
-from api.store import GamesPage, Profile, Records, Rows
+from api.store_types import Profile, Records, Rows, StoredGamesPage
 
 T = TypeVar("T")
 
@@ -73,15 +73,15 @@ class SqliteStore:
         nothing: tuple[Profile | None, Rows] = (None, [])
         return await self._run(work, nothing)
 
-    async def games_page(self, username: str, query: GamesQuery) -> GamesPage:
+    async def games_page(self, username: str, query: GamesQuery) -> StoredGamesPage:
         statement = text(queries()["select_games_page"])
         params = {"username": username, **query.parameters("sqlite")}
 
-        def work(conn: Connection) -> GamesPage:
+        def work(conn: Connection) -> StoredGamesPage:
             records = conn.execute(statement, params).all()
             return decode_games_page([tuple(r) for r in records], typed=False)
 
-        nothing: GamesPage = (None, 0, [])
+        nothing: StoredGamesPage = (None, 0, [])
         return await self._run(work, nothing)
 
     async def read(self, statements: Sequence[str]) -> list[Records]:
