@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from transforms.catalogue import SUMMARIES, Summary
+from transforms.registry import SUMMARIES, Summary
 
 MAX_ROWS = 25
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql" / "serving"
 
-# Column types of the summary registry (transforms.catalogue.ColumnType), repeated here so the
+# Column types of the summary registry (transforms.registry.ColumnType), repeated here so the
 # API's import path stays free of the registry and its future imports.
 COLUMN_TYPES = frozenset({"text", "integer", "real", "boolean", "timestamp", "date"})
 

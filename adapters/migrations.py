@@ -22,7 +22,7 @@ from adapters.db import (
     sql,
     utc_text,
 )
-from transforms.catalogue import SUMMARIES, Summary
+from transforms.registry import SUMMARIES, Summary
 
 log = logging.getLogger(__name__)
 

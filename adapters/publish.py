@@ -30,7 +30,7 @@ from adapters.migrations import (
     require_current_schema,
     upgrade_schema,
 )
-from transforms.catalogue import SUMMARIES, Summary
+from transforms.registry import SUMMARIES, Summary
 from transforms.usernames import normalize_username
 
 __all__ = [
@@ -111,7 +111,7 @@ def _check_columns(frame: pl.DataFrame, wanted: Iterable[str], what: str, exact:
                 part
                 for part in (
                     f"missing {missing}" if missing else "",
-                    f"unexpected {extra} (add them to transforms/catalogue.py)" if extra else "",
+                    f"unexpected {extra} (add them to transforms/registry.py)" if extra else "",
                 )
                 if part
             )
@@ -189,7 +189,7 @@ def _prepare(
     unknown = sorted(set(summaries) - set(by_name))
     if unknown:
         raise ValueError(
-            f"unknown summaries {unknown}: known are {sorted(by_name)} (transforms/catalogue.py)"
+            f"unknown summaries {unknown}: known are {sorted(by_name)} (transforms/registry.py)"
         )
     game_cols = [(n, k) for n, k in GAMES_COLUMNS if n != "snapshot_id"]
     _check_columns(games, [n for n, _ in game_cols], f"the games frame of {username}", False)

@@ -12,7 +12,7 @@ from typing import Literal
 import duckdb
 import polars as pl
 
-from transforms.catalogue import SUMMARIES, ColumnType, Summary
+from transforms.registry import SUMMARIES, ColumnType, Summary
 from transforms.usernames import normalize_username
 
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql" / "warehouse"
@@ -129,7 +129,7 @@ def _run_one(
     if frame.columns != expected:
         raise SummarySqlError(
             f"sql/warehouse/{summary.name}.sql returned columns {frame.columns}, but the registry "
-            f"(transforms/catalogue.py) lists {expected}; make them agree."
+            f"(transforms/registry.py) lists {expected}; make them agree."
         )
     return frame.select(
         pl.col(c.name).cast(_POLARS_TYPES[c.type], strict=True) for c in summary.columns
@@ -146,7 +146,7 @@ def _prepare(username: str, timezone: str) -> tuple[duckdb.DuckDBPyConnection, s
 def compute_summaries(
     games_glob: str, moves_glob: str, username: str, timezone: str = "UTC"
 ) -> dict[str, pl.DataFrame]:
-    """Every summary of one player, in catalogue order, from the Parquet files the globs match."""
+    """Every summary of one player, in registry order, from the Parquet files the globs match."""
     con, user, tz = _prepare(username, timezone)
     try:
         _load_parquet(con, "games", games_glob, user)

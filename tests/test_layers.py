@@ -12,7 +12,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 PACKAGES = ("flows", "adapters", "transforms", "api")
 TOP_LEVEL_MODULES = ("cli.py", "report.py", "settings.py")
-LIGHT_TRANSFORMS = {"transforms.usernames", "transforms.catalogue"}
+LIGHT_TRANSFORMS = {"transforms.usernames", "transforms.registry"}
 HEAVY = ("prefect", "polars", "duckdb", "chess")
 
 

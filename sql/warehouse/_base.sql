@@ -37,7 +37,7 @@ create or replace macro score_interval_high(m, sd, n) as
     greatest(mean_high(m, sd, n, 0.0, 1.0), wilson_p_high(m, n));
 
 -- the published result columns of a group of games, in the registry's order
--- (transforms/catalogue.py _results_block): an aggregate, used as
+-- (transforms/registry.py _results_block): an aggregate, used as
 -- `results_block(result, score, expected) as results` in a group by and expanded into its
 -- columns with `unnest(results)`. a game without both ratings has a null expectation and so
 -- drops out of expected_score and residual only

@@ -21,7 +21,7 @@ from adapters.db import SQL_DIR
 from adapters.publish import PublishError, publish_player, upgrade_schema
 from adapters.reads import read_player, read_summary_rows
 from tests.api.sample import ALICE_GAMES, ALICE_RESULTS, alice, games_frame, results_frame
-from transforms.catalogue import BY_NAME, SUMMARIES
+from transforms.registry import BY_NAME, SUMMARIES
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -128,7 +128,7 @@ _POLARS: dict[str, Any] = {
 
 def complete(name: str, frame: pl.DataFrame) -> pl.DataFrame:
     """Adds the registry's other columns of a summary as typed nulls (the registry grows)."""
-    from transforms.catalogue import BY_NAME
+    from transforms.registry import BY_NAME
 
     summary = BY_NAME[name]
     extra = [

@@ -10,7 +10,7 @@ import pytest
 
 from adapters.warehouse import SQL_DIR, compute_summaries_from_frames
 from tests.warehouse.frames import T0, game, games_frame, moves_for, moves_frame
-from transforms.catalogue import BY_NAME, SUMMARIES
+from transforms.registry import BY_NAME, SUMMARIES
 
 _DTYPES = {
     "text": pl.Utf8,
@@ -68,7 +68,7 @@ def test_every_summary_registered_once_in_order() -> None:
 
 @pytest.mark.parametrize("summary", SUMMARIES, ids=lambda s: s.name)
 def test_sql_returns_registry_columns(everything: dict[str, pl.DataFrame], summary: object) -> None:
-    from transforms.catalogue import Summary
+    from transforms.registry import Summary
 
     assert isinstance(summary, Summary)
     frame = everything[summary.name]
@@ -88,7 +88,7 @@ def test_sql_returns_registry_columns(everything: dict[str, pl.DataFrame], summa
     assert all(c.description for c in summary.columns)
 
 
-def test_catalogue_order_is_returned() -> None:
+def test_registry_order_is_returned() -> None:
     out = compute_summaries_from_frames(games_frame([game(0)]), moves_frame([]), "alice")
     assert list(out) == [s.name for s in SUMMARIES]
 
