@@ -225,8 +225,6 @@ class Database:
     def with_retry(self, what: str, work: Callable[[Engine], T]) -> T:
         """Runs one whole write transaction (`work`), again from the start while the failure is
         transient; PublishError (one line, nothing changed) when it is not, or retries run out."""
-        from sqlalchemy.exc import DBAPIError
-
         if self.read_only:
             raise PublishError(f"{what}: {self} was opened read-only")
         if self.path is not None:
@@ -236,11 +234,15 @@ class Database:
             for attempt, delay in enumerate((*RETRY_DELAYS_SECONDS, None), start=1):
                 try:
                     return work(engine)
-                except DBAPIError as error:
+                except Exception as error:
+                    driver_error = self._driver_error(error)
+                    if driver_error is None:
+                        raise
                     if delay is None or not self._is_transient(error):
+                        problem = (str(driver_error).strip().splitlines() or [""])[0]
                         raise PublishError(
                             f"{what} on {self} failed after {attempt} attempt(s): "
-                            f"{str(error.orig).strip() or type(error.orig).__name__}. "
+                            f"{problem or type(driver_error).__name__}. "
                             "Nothing was changed; check that the database is reachable and retry."
                         ) from error
                     log.warning("%s: transient database error, retry %d: %s", what, attempt, error)
@@ -251,15 +253,32 @@ class Database:
 
     # -- checks ------------------------------------------------------------------------------
 
+    def _driver_error(self, error: BaseException) -> BaseException | None:
+        """The driver's exception behind a database failure, or None for any other failure.
+        A COPY runs on the driver's own cursor (publish), so its errors arrive unwrapped."""
+        from sqlalchemy.exc import DBAPIError
+
+        if isinstance(error, DBAPIError):
+            return error.orig
+        if self.dialect == "postgresql":
+            import psycopg
+
+            if isinstance(error, psycopg.Error):
+                return error
+        return None
+
     def _is_transient(self, error: BaseException) -> bool:
         from sqlalchemy.exc import DBAPIError, OperationalError
 
         if isinstance(error, DBAPIError) and error.connection_invalidated:
             return True
+        if self.dialect == "postgresql":
+            import psycopg
+
+            # connection refused/dropped, server starting up, admin shutdown
+            return isinstance(error, OperationalError | psycopg.OperationalError)
         if not isinstance(error, OperationalError):
             return False
-        if self.dialect == "postgresql":
-            return True  # connection refused/dropped, server starting up, admin shutdown
         message = str(error.orig).lower()
         return "locked" in message or "busy" in message
 

@@ -13,57 +13,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from adapters.database import Dialect
+from transforms.games_table import PUBLISHED_GAME_COLUMNS
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
+
+    from transforms.registry import ColumnType, Role
 
 # SQLAlchemy is imported inside the functions that use it: the API's PostgreSQL path does not
 # need it, and it is a third of the API's import time.
 
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql" / "serving"
 
-# Column types of the summary registry (transforms.registry.ColumnType), repeated here so the
-# API's import path stays free of the registry and its future imports.
-COLUMN_TYPES = frozenset({"text", "integer", "real", "boolean", "timestamp", "date"})
-
 # The games table, in table order (sql/serving/0001_core.*.sql): the frame contract's columns.
-GAMES_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("username", "text"),
-    ("game_id", "text"),
-    ("snapshot_id", "text"),
-    ("month", "text"),
-    ("url", "text"),
-    ("end_time", "timestamp"),
-    ("start_time", "timestamp"),
-    ("rules", "text"),
-    ("rated", "boolean"),
-    ("time_class", "text"),
-    ("time_control", "text"),
-    ("base_seconds", "integer"),
-    ("increment_seconds", "integer"),
-    ("days_per_move", "integer"),
-    ("color", "text"),
-    ("rating", "integer"),
-    ("opponent", "text"),
-    ("opponent_rating", "integer"),
-    ("result", "text"),
-    ("score", "real"),
-    ("result_code", "text"),
-    ("opponent_result_code", "text"),
-    ("termination", "text"),
-    ("eco", "text"),
-    ("opening_family", "text"),
-    ("opening_variation", "text"),
-    ("eco_url", "text"),
-    ("plies", "integer"),
-    ("duration_seconds", "integer"),
-    ("accuracy", "real"),
-    ("opponent_accuracy", "real"),
-    ("tournament", "text"),
-    ("match", "text"),
-    ("initial_fen", "text"),
-    ("parse_error", "text"),
-)
+GAMES_COLUMNS = PUBLISHED_GAME_COLUMNS
 
 _IDENT = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _NAME_LINE = re.compile(r"^-- name: (\w+)\s*$", re.MULTILINE)
@@ -141,12 +104,14 @@ def from_db(kind: str, value: Any) -> Any:
 
 @dataclass(frozen=True)
 class SummaryColumn:
-    """One column of a published summary table."""
+    """One column of a published summary table, as recorded in summary_definitions: the
+    registry's column (transforms.registry.Column) and its role; the API reads these, never the
+    registry itself."""
 
     name: str
-    type: str
+    type: ColumnType
     description: str
-    role: str  # key (username), dimension or metric
+    role: Role
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, inspect
@@ -23,6 +24,8 @@ from adapters.db import (
     utc_text,
 )
 from transforms.registry import SUMMARIES, Summary
+
+Registry = Sequence[Summary]
 
 log = logging.getLogger(__name__)
 
@@ -84,15 +87,8 @@ def _migrations(dialect: Dialect) -> list[tuple[str, str]]:
 
 
 def _summary_columns(summary: Summary) -> tuple[SummaryColumn, ...]:
-    dims = {c.name for c in summary.dimensions}
     return tuple(
-        SummaryColumn(
-            c.name,
-            c.type,
-            c.description,
-            "key" if c.name == "username" else "dimension" if c.name in dims else "metric",
-        )
-        for c in summary.columns
+        SummaryColumn(c.name, c.type, c.description, summary.role(c)) for c in summary.columns
     )
 
 
@@ -113,7 +109,7 @@ def _summary_ddl(summary: Summary, dialect: Dialect) -> list[str]:
     ]
 
 
-def _upgrade(conn: Connection, dialect: Dialect) -> list[str]:
+def _upgrade(conn: Connection, dialect: Dialect, registry: Registry) -> list[str]:
     if dialect == "postgresql":
         conn.execute(sql("advisory_xact_lock"), {"key": lock_key(_MIGRATION_LOCK)})
     for statement in _statements((SQL_DIR / "0000_schema_migrations.sql").read_text()):
@@ -140,17 +136,17 @@ def _upgrade(conn: Connection, dialect: Dialect) -> list[str]:
             },
         )
         done.append(name)
-    done.extend(_sync_summary_tables(conn, dialect))
+    done.extend(_sync_summary_tables(conn, dialect, registry))
     return done
 
 
-def _sync_summary_tables(conn: Connection, dialect: Dialect) -> list[str]:
+def _sync_summary_tables(conn: Connection, dialect: Dialect, registry: Registry) -> list[str]:
     """(Re)build summary_<name> tables whose version or columns changed: they are derived data."""
     recorded = fetch_definitions(conn)
     tables = set(inspect(conn).get_table_names())
     rebuilt: list[str] = []
     now = datetime.now(UTC)
-    for summary in SUMMARIES:
+    for summary in registry:
         columns = _summary_columns(summary)
         old = recorded.get(summary.name)
         unchanged = (
@@ -188,12 +184,14 @@ def _sync_summary_tables(conn: Connection, dialect: Dialect) -> list[str]:
     return rebuilt
 
 
-def upgrade_schema(database: Database) -> list[str]:
-    """Applies pending migrations and rebuilds changed summary tables; returns what it applied."""
+def upgrade_schema(database: Database, *, registry: Registry = SUMMARIES) -> list[str]:
+    """Applies pending migrations and rebuilds changed summary tables; returns what it applied.
+
+    registry: the summaries to publish (the real one unless a test passes its own)."""
 
     def work(engine: Engine) -> list[str]:
         with engine.begin() as conn:
-            return _upgrade(conn, database.dialect)
+            return _upgrade(conn, database.dialect, registry)
 
     return database.with_retry("upgrading the schema", work)
 
@@ -202,7 +200,9 @@ class SchemaNotCurrentError(PublishError):
     """The published database needs `chess-patterns db upgrade` before a publish."""
 
 
-def pending_changes(conn: Connection, dialect: Dialect) -> list[str]:
+def pending_changes(
+    conn: Connection, dialect: Dialect, registry: Registry = SUMMARIES
+) -> list[str]:
     """What `upgrade_schema` would apply (migrations, summary tables), read without writing."""
     names = set(inspect(conn).get_table_names())
     wanted = _migrations(dialect)
@@ -215,9 +215,9 @@ def pending_changes(conn: Connection, dialect: Dialect) -> list[str]:
         if applied.get(name) != hashlib.sha256(body.encode()).hexdigest()
     ]
     if "summary_definitions" not in names:
-        return pending + [f"{s.table}@v{s.version}" for s in SUMMARIES]
+        return pending + [f"{s.table}@v{s.version}" for s in registry]
     recorded = fetch_definitions(conn)
-    for summary in SUMMARIES:
+    for summary in registry:
         old = recorded.get(summary.name)
         current = (
             old is not None
@@ -235,9 +235,11 @@ def pending_changes(conn: Connection, dialect: Dialect) -> list[str]:
     return pending
 
 
-def require_current_schema(conn: Connection, database: Database) -> None:
+def require_current_schema(
+    conn: Connection, database: Database, registry: Registry = SUMMARIES
+) -> None:
     """Raises SchemaNotCurrentError (one line, says what to run) unless nothing is pending."""
-    pending = pending_changes(conn, database.dialect)
+    pending = pending_changes(conn, database.dialect, registry)
     if pending:
         raise SchemaNotCurrentError(
             f"the published database {database} is not at the current schema "
@@ -247,7 +249,7 @@ def require_current_schema(conn: Connection, database: Database) -> None:
         )
 
 
-def ensure_schema(database: Database) -> list[str]:
+def ensure_schema(database: Database, *, registry: Registry = SUMMARIES) -> list[str]:
     """Before a publish: SQLite (the embedded default, where a newcomer has no separate step) is
     upgraded on the spot when needed; PostgreSQL is left alone, as its migrations belong on the
     direct URL (`db upgrade`): the publish transaction checks it (require_current_schema)."""
@@ -257,8 +259,8 @@ def ensure_schema(database: Database) -> list[str]:
         engine = database.reader().engine()
         try:
             with engine.connect() as conn:
-                if not pending_changes(conn, "sqlite"):
+                if not pending_changes(conn, "sqlite", registry):
                     return []
         finally:
             engine.dispose()
-    return upgrade_schema(database)
+    return upgrade_schema(database, registry=registry)

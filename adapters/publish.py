@@ -25,12 +25,14 @@ from adapters.db import (
 )
 from adapters.migrations import (
     MigrationEditedError,
+    Registry,
     SchemaNotCurrentError,
     ensure_schema,
     require_current_schema,
     upgrade_schema,
 )
-from transforms.registry import SUMMARIES, Summary
+from transforms.registry import SUMMARIES, ColumnType, Summary
+from transforms.schema import POLARS_TYPES
 from transforms.usernames import normalize_username
 
 __all__ = [
@@ -62,7 +64,7 @@ class PublishReport:
 # frames to rows
 
 
-def _cast(frame: pl.DataFrame, name: str, kind: str, what: str) -> pl.Series:
+def _cast(frame: pl.DataFrame, name: str, kind: ColumnType, what: str) -> pl.Series:
     series = frame.get_column(name)
     dtype = series.dtype
     try:
@@ -80,13 +82,7 @@ def _cast(frame: pl.DataFrame, name: str, kind: str, what: str) -> pl.Series:
             return series.dt.convert_time_zone("UTC").dt.cast_time_unit("us")
         if kind == "date":
             return series.cast(pl.Date, strict=True)
-        target = {
-            "text": pl.Utf8,
-            "integer": pl.Int64,
-            "real": pl.Float64,
-            "boolean": pl.Boolean,
-        }[kind]
-        return series.cast(target, strict=True)
+        return series.cast(POLARS_TYPES[kind], strict=True)
     except Exception as error:
         raise ValueError(
             f"{what}: column {name!r} ({dtype}) cannot be stored as {kind}: {error}"
@@ -94,7 +90,7 @@ def _cast(frame: pl.DataFrame, name: str, kind: str, what: str) -> pl.Series:
 
 
 def _frame_rows(
-    frame: pl.DataFrame, columns: Sequence[tuple[str, str]], what: str
+    frame: pl.DataFrame, columns: Sequence[tuple[str, ColumnType]], what: str
 ) -> list[tuple[Any, ...]]:
     casted = pl.DataFrame([_cast(frame, n, k, what) for n, k in columns])
     return casted.rows()
@@ -183,9 +179,9 @@ class _Prepared:
 
 
 def _prepare(
-    username: str, summaries: Mapping[str, pl.DataFrame], games: pl.DataFrame
+    username: str, summaries: Mapping[str, pl.DataFrame], games: pl.DataFrame, registry: Registry
 ) -> _Prepared:
-    by_name = {s.name: s for s in SUMMARIES}
+    by_name = {s.name: s for s in registry}
     unknown = sorted(set(summaries) - set(by_name))
     if unknown:
         raise ValueError(
@@ -267,8 +263,8 @@ def _load(
     conn.exec_driver_sql(f"insert into {quote_ident(table)} ({names}) values ({marks})", encoded)
 
 
-def _summary_table_columns(summary: Summary) -> list[tuple[str, str]]:
-    return [(c.name, str(c.type)) for c in summary.columns] + [
+def _summary_table_columns(summary: Summary) -> list[tuple[str, ColumnType]]:
+    return [(c.name, c.type) for c in summary.columns] + [
         ("ord", "integer"),
         ("snapshot_id", "text"),
     ]
@@ -305,13 +301,15 @@ def _postgres_bytes(conn: Connection, username: str, prepared: _Prepared) -> int
     return round(heap * _PAGE / _HEAP_USABLE + indexes * _PAGE / _BTREE_USABLE)
 
 
-def _publish(conn: Connection, database: Database, prepared: _Prepared) -> PublishReport:
+def _publish(
+    conn: Connection, database: Database, prepared: _Prepared, registry: Registry
+) -> PublishReport:
     username = prepared.username
     dialect = database.dialect
     if dialect == "postgresql":
         conn.execute(sql("advisory_xact_lock"), {"key": lock_key(f"publish:{username}")})
     # Checked inside the transaction: a publish never rebuilds tables, it refuses a stale schema.
-    require_current_schema(conn, database)
+    require_current_schema(conn, database, registry)
     definitions = fetch_definitions(conn)
     current = fetch_player(conn, username)
     total_rows = len(prepared.games) + sum(len(r) for _, r in prepared.summaries.values())
@@ -385,19 +383,22 @@ def publish_player(
     username: str,
     summaries: Mapping[str, pl.DataFrame],
     games: pl.DataFrame,
+    *,
+    registry: Registry = SUMMARIES,
 ) -> PublishReport:
     """Replaces one player's published rows in one transaction and moves the snapshot pointer.
 
     Readers see the previous snapshot until the commit and the new one after it; a failure
     (after bounded retries of the whole transaction) leaves the previous snapshot in place.
+    registry: the summaries there are (the real one unless a test passes its own).
     """
     username = normalize_username(username)
-    prepared = _prepare(username, summaries, games)
-    ensure_schema(database)
+    prepared = _prepare(username, summaries, games, registry)
+    ensure_schema(database, registry=registry)
 
     def work(engine: Engine) -> PublishReport:
         with engine.begin() as conn:
-            return _publish(conn, database, prepared)
+            return _publish(conn, database, prepared, registry)
 
     report = database.with_retry(f"publishing {username}", work)
     log.info(

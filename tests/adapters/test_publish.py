@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, text
 
 from adapters import migrations, publish
 from adapters.database import Database
-from adapters.db import SQL_DIR
+from adapters.db import GAMES_COLUMNS, SQL_DIR
 from adapters.publish import PublishError, publish_player, upgrade_schema
 from adapters.reads import read_player, read_summary_rows
 from tests.api.sample import ALICE_GAMES, ALICE_RESULTS, alice, games_frame, results_frame
@@ -25,21 +25,13 @@ from transforms.registry import BY_NAME, SUMMARIES
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def fresh_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty database: a SQLite file not yet created, or a fresh PostgreSQL database."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'serving.sqlite'}"
-    url: str = request.getfixturevalue("postgres_url")
+def fresh_database_url(request: pytest.FixtureRequest) -> str:
+    """An empty database: a SQLite file not yet created, or a fresh PostgreSQL database (the
+    shared `database_url` is the same with PostgreSQL migrated)."""
+    url: str = request.getfixturevalue(
+        "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    )
     return url
-
-
-@pytest.fixture
-def database_url(fresh_database_url: str) -> str:
-    """The same, with PostgreSQL migrated first (`chess-patterns db upgrade`); a publish
-    upgrades SQLite by itself."""
-    if fresh_database_url.startswith("postgresql"):
-        upgrade_schema(Database.from_url(fresh_database_url))
-    return fresh_database_url
 
 
 def dump(database_url: str, username: str) -> dict[str, list[tuple[Any, ...]]]:
@@ -62,6 +54,42 @@ def test_upgrade_applies_each_migration_once(fresh_database_url: str) -> None:
     assert first[0] == "0001_core"
     assert {f"{s.table}@v{s.version}" for s in SUMMARIES} <= set(first)
     assert upgrade_schema(Database.from_url(fresh_database_url)) == []
+
+
+# How the migrations spell each published type in the games table.
+GAMES_DDL_TYPES = {
+    "sqlite": {
+        "text": "text",
+        "integer": "integer",
+        "real": "real",
+        "boolean": "integer",
+        "timestamp": "text",
+    },
+    "postgresql": {
+        "text": "text",
+        "integer": "integer",
+        "real": "double precision",
+        "boolean": "boolean",
+        "timestamp": "timestamp with time zone",
+    },
+}
+GAMES_DDL_SQL = {
+    "sqlite": "select name, lower(type) from pragma_table_info('games') order by cid",
+    "postgresql": "select column_name, data_type from information_schema.columns "
+    "where table_name = 'games' order by ordinal_position",
+}
+
+
+def test_the_code_and_the_migrations_agree_on_the_games_table(fresh_database_url: str) -> None:
+    """The DDL is the migrations'; the code's one list of the games' columns must match it."""
+    database = Database.from_url(fresh_database_url)
+    upgrade_schema(database)
+    engine = database.engine()
+    with engine.connect() as conn:
+        table = [tuple(r) for r in conn.execute(text(GAMES_DDL_SQL[database.dialect]))]
+    engine.dispose()
+    types = GAMES_DDL_TYPES[database.dialect]
+    assert table == [(name, types[kind]) for name, kind in GAMES_COLUMNS]
 
 
 def test_postgres_scheme_is_accepted(postgres_url: str) -> None:
@@ -169,21 +197,32 @@ def test_bad_frames_are_refused_with_a_clear_error(
     assert read_player(Database.from_url(sqlite_url), "alice") is None
 
 
-def test_a_failed_publish_leaves_the_previous_snapshot(
-    database_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+FAIL_SUMMARY_INSERTS = {
+    "sqlite": [
+        "create trigger fail_publish before insert on summary_results "
+        "begin select raise(abort, 'disk full (simulated) after the games were loaded'); end"
+    ],
+    "postgresql": [
+        "create function fail_publish() returns trigger language plpgsql as $$ begin "
+        "raise exception 'disk full (simulated) after the games were loaded'; end $$",
+        "create trigger fail_publish before insert on summary_results "
+        "for each row execute function fail_publish()",
+    ],
+}
+
+
+def test_a_failed_publish_leaves_the_previous_snapshot(database_url: str) -> None:
     summaries, games = alice()
     first = publish_player(Database.from_url(database_url), "alice", summaries, games)
     before = dump(database_url, "alice")
-    real_load = publish._load
-
-    def load_then_fail(conn: Any, dialect: Any, table: str, *args: Any) -> None:
-        real_load(conn, dialect, table, *args)
-        if table.startswith("summary_"):
-            raise RuntimeError("disk full (simulated) after the games were loaded")
-
-    monkeypatch.setattr(publish, "_load", load_then_fail)
-    with pytest.raises(RuntimeError, match="disk full"):
+    # The database itself fails the transaction once the games are replaced: a trigger refuses
+    # the summary rows that a publish loads after them.
+    engine = create_engine(Database.from_url(database_url).sqlalchemy_url)
+    with engine.begin() as conn:
+        for statement in FAIL_SUMMARY_INSERTS[Database.from_url(database_url).dialect]:
+            conn.exec_driver_sql(statement)
+    engine.dispose()
+    with pytest.raises(PublishError, match="disk full"):
         publish_player(Database.from_url(database_url), "alice", summaries, games.head(3))
     assert dump(database_url, "alice") == before
     player = read_player(Database.from_url(database_url), "alice")
@@ -191,21 +230,21 @@ def test_a_failed_publish_leaves_the_previous_snapshot(
     assert player["snapshot_id"] == first.snapshot_id
 
 
-def test_summary_version_change_rebuilds_only_that_table(
-    database_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_summary_version_change_rebuilds_only_that_table(database_url: str) -> None:
     summaries, games = alice()
     publish_player(Database.from_url(database_url), "alice", summaries, games)
     next_version = BY_NAME["results"].version + 1
     bumped = dataclasses.replace(BY_NAME["results"], version=next_version)
     registry = tuple(bumped if s.name == "results" else s for s in SUMMARIES)
-    monkeypatch.setattr(migrations, "SUMMARIES", registry)
-    monkeypatch.setattr(publish, "SUMMARIES", registry)
-    assert upgrade_schema(Database.from_url(database_url)) == [f"summary_results@v{next_version}"]
+    assert upgrade_schema(Database.from_url(database_url), registry=registry) == [
+        f"summary_results@v{next_version}"
+    ]
     stored = dump(database_url, "alice")
     assert stored["summary_results"] == []  # derived data of the old definition is gone
     assert len(stored["games"]) == 5
-    report = publish_player(Database.from_url(database_url), "alice", alice()[0], games)
+    report = publish_player(
+        Database.from_url(database_url), "alice", alice()[0], games, registry=registry
+    )
     player = read_player(Database.from_url(database_url), "alice")
     assert player is not None
     assert player["summaries"] == [{"name": "results", "version": next_version, "rows": 9}]
@@ -384,11 +423,6 @@ def test_retries_are_bounded_and_nothing_changes(postgres_url: str, proxy_factor
     assert player["snapshot_id"] == first.snapshot_id
 
 
-@pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'serving.sqlite'}"
-
-
 def test_an_edited_applied_migration_is_refused(
     sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -418,42 +452,33 @@ def test_publish_to_an_unmigrated_postgres_says_to_run_db_upgrade(postgres_url: 
     assert tables == 0  # the publish created nothing
 
 
-def test_publish_never_rebuilds_postgres_tables_on_a_version_bump(
-    postgres_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_publish_never_rebuilds_postgres_tables_on_a_version_bump(postgres_url: str) -> None:
     upgrade_schema(Database.from_url(postgres_url))
     summaries, games = alice()
     first = publish_player(Database.from_url(postgres_url), "alice", summaries, games)
     before = dump(postgres_url, "alice")
     bumped = dataclasses.replace(BY_NAME["results"], version=BY_NAME["results"].version + 1)
     registry = tuple(bumped if s.name == "results" else s for s in SUMMARIES)
-    monkeypatch.setattr(migrations, "SUMMARIES", registry)
-    monkeypatch.setattr(publish, "SUMMARIES", registry)
+    database = Database.from_url(postgres_url)
     with pytest.raises(publish.SchemaNotCurrentError, match="summary_results@v"):
-        publish_player(Database.from_url(postgres_url), "alice", alice()[0], games.head(2))
+        publish_player(database, "alice", alice()[0], games.head(2), registry=registry)
     assert dump(postgres_url, "alice") == before  # nothing dropped, nothing replaced
     player = read_player(Database.from_url(postgres_url), "alice")
     assert player is not None
     assert player["snapshot_id"] == first.snapshot_id
-    upgrade_schema(Database.from_url(postgres_url))
-    assert (
-        publish_player(Database.from_url(postgres_url), "alice", alice()[0], games.head(2)).rows
-        == 2 + 9
-    )
+    upgrade_schema(database, registry=registry)
+    report = publish_player(database, "alice", alice()[0], games.head(2), registry=registry)
+    assert report.rows == 2 + 9
 
 
-def test_publish_upgrades_the_embedded_sqlite_by_itself(
-    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_publish_upgrades_the_embedded_sqlite_by_itself(sqlite_url: str) -> None:
     summaries, games = alice()
     publish_player(
         Database.from_url(sqlite_url), "alice", summaries, games
     )  # no db upgrade step for a newcomer
     bumped = dataclasses.replace(BY_NAME["results"], version=BY_NAME["results"].version + 1)
     registry = tuple(bumped if s.name == "results" else s for s in SUMMARIES)
-    monkeypatch.setattr(migrations, "SUMMARIES", registry)
-    monkeypatch.setattr(publish, "SUMMARIES", registry)
-    publish_player(Database.from_url(sqlite_url), "alice", alice()[0], games)
+    publish_player(Database.from_url(sqlite_url), "alice", alice()[0], games, registry=registry)
     player = read_player(Database.from_url(sqlite_url), "alice")
     assert player is not None
     listed = {e["name"]: e["version"] for e in player["summaries"]}

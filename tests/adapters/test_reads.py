@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
-import pytest
 from typer.testing import CliRunner
 
 from adapters.database import Database
@@ -75,15 +74,3 @@ def test_report_command_prints_every_summary(tmp_path: Path) -> None:
     bad = runner.invoke(app, ["report", "alice"], env={**env, "DATABASE_URL": "mysql://x/y"})
     assert bad.exit_code == 1
     assert "DATABASE_URL scheme 'mysql' is not supported" in bad.output
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A SQLite file not created yet, or a fresh PostgreSQL database migrated first."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'serving.sqlite'}"
-    url: str = request.getfixturevalue("postgres_url")
-    from adapters.migrations import upgrade_schema
-
-    upgrade_schema(Database.from_url(url))
-    return url

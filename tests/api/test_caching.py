@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from adapters.database import Database
 from adapters.publish import publish_player
 from tests.api.conftest import MakeClient
 from tests.api.sample import alice, games_frame, results_frame
+from tests.conftest import free_port
 
 SUMMARY = "/v1/players/alice/summaries/results"
 
@@ -103,20 +103,13 @@ def test_redis_cache_aside_is_shared_between_processes(
     assert second.get("/readyz").json()["redis"] == "ok"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def own_redis(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """A private redis-server this test may kill (never the shared one on 6379)."""
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.fail("redis-server is not installed (apt-get install redis-server)")
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [
             binary,

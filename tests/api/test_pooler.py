@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -20,13 +19,7 @@ from adapters.publish import publish_player
 from adapters.reads import read_player
 from tests.api.conftest import MakeClient
 from tests.api.sample import alice
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+from tests.conftest import free_port
 
 
 @pytest.fixture
@@ -40,7 +33,7 @@ def pooled_url(postgres_url: str) -> Iterator[str]:
         if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
             pytest.fail(message)  # .ci/run installs it: missing there is a broken CI script
         pytest.skip(message)
-    port = _free_port()
+    port = free_port()
     # Not under pytest's tmp_path: that is private to this user, and PgBouncer may run as another.
     home = Path(tempfile.mkdtemp(prefix="cp-pgbouncer-"))
     user = postgres_url.split("://", 1)[1].split("@", 1)[0]
