@@ -23,12 +23,12 @@ from adapters.chesscom import (
     PlayerNotFoundError,
     parse_http_date,
 )
-from adapters.ingest import IngestReport, fetch_player
-from adapters.mirror import Fault, MirrorServer, running_mirror
 from adapters.raw_store import RawStore
+from mirror import Fault, MirrorServer, running_mirror
+from pipeline.fetch import FetchReport
 from settings import Settings
 from tests.adapters.helpers import TEST_USER_AGENT as UA
-from tests.adapters.helpers import make_settings
+from tests.adapters.helpers import fetch_player, make_settings
 
 USER = "shaunchess123"
 TARGET = "2024-10"  # 13 games
@@ -40,7 +40,7 @@ def fast_client(settings: Settings) -> ChessComClient:
     return ChessComClient(settings, backoff_base_seconds=0.02, backoff_cap_seconds=0.1)
 
 
-def refresh(settings: Settings, user: str = USER, *, full: bool = False) -> IngestReport:
+def refresh(settings: Settings, user: str = USER, *, full: bool = False) -> FetchReport:
     with fast_client(settings) as client:
         return fetch_player(settings, user, full=full, client=client)
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from adapters.chesscom import parse_http_date
-from adapters.mirror import Fault, running_mirror
+from mirror import Fault, running_mirror
 
 UA = {"User-Agent": "mirror-test/1.0 (test@example.com)"}
 
