@@ -17,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from adapters.raw_store import check_month
+from adapters.raw_store import check_month, is_month
 from settings import Settings
 from transforms.usernames import InvalidUsernameError, normalize_username
 
@@ -229,7 +229,7 @@ class ChessComClient:
         months: list[str] = []
         for url in data["archives"]:
             match = _ARCHIVE_MONTH.search(str(url))
-            if match and 1 <= int(match.group(2)) <= 12:
+            if match and is_month(f"{match.group(1)}-{match.group(2)}"):
                 months.append(f"{match.group(1)}-{match.group(2)}")
         return Archives(username=final_user, months=sorted(set(months)))
 

@@ -53,9 +53,14 @@ def parse_iso(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+def is_month(text: str) -> bool:
+    """True for `YYYY-MM` with a month 01-12: the one month rule (paths, listings, manifest)."""
+    return _MONTH.fullmatch(text) is not None
+
+
 def check_month(month: str) -> str:
     """Return the month if it is `YYYY-MM`, else raise ValueError; guards file paths."""
-    if not _MONTH.fullmatch(month):
+    if not is_month(month):
         raise ValueError(f"{month!r} is not a month: use YYYY-MM, e.g. 2024-01.")
     return month
 
@@ -319,7 +324,7 @@ class RawStore:
             return PlayerInfo()
         months: dict[str, MonthRecord] = {}
         for month, record in (raw.get("months") or {}).items():
-            if _MONTH.fullmatch(month):
+            if is_month(month):
                 with contextlib.suppress(KeyError, TypeError, ValueError):
                     months[month] = MonthRecord.from_json(record)
         return PlayerInfo(
@@ -539,6 +544,7 @@ __all__ = [
     "check_month",
     "checked_record",
     "count_games",
+    "is_month",
     "months_between",
     "parse_iso",
     "sha256_bytes",
