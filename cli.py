@@ -49,8 +49,8 @@ def _settings() -> Settings:
 
 def _describe(outcome: PlayerOutcome) -> str:
     parts: list[str] = []
-    if outcome.ingest is not None:
-        i = outcome.ingest
+    if outcome.fetch is not None:
+        i = outcome.fetch
         parts.append(
             f"{i.months_listed} months listed, {len(i.fetched)} fetched, "
             f"{len(i.unchanged)} unchanged, {len(i.failed)} failed"

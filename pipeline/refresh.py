@@ -70,7 +70,7 @@ class PlayerOutcome:
     """What one player's refresh did, or why it failed."""
 
     username: str
-    ingest: FetchReport | None = None
+    fetch: FetchReport | None = None
     parse: ParseReport | None = None
     summarise: SummariseReport | None = None
     publish: PublishReport | None = None
@@ -95,7 +95,7 @@ def run_player(
         # lake writes or publish a mix; fetch_player takes the same (re-entrant) lock itself.
         with store.lock(name):
             if not offline:
-                outcome.ingest = fetch_player(
+                outcome.fetch = fetch_player(
                     adapters.source,
                     store,
                     name,
@@ -103,8 +103,8 @@ def run_player(
                     now=adapters.clock(),
                     revalidate_after_days=adapters.revalidate_after_days,
                 )
-                name = outcome.ingest.username
-                outcome.warnings += outcome.ingest.failed.values()
+                name = outcome.fetch.username
+                outcome.warnings += outcome.fetch.failed.values()
             elif not store.stored_months(name):
                 raise LookupError(
                     f"no stored archives for {name!r}: "
