@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from starlette.responses import HTMLResponse, Response
 
+from api.models import ProblemDetails
 from api.problems import PROBLEM_JSON, ProblemError
 from api.service import Filters, Service, etag_matches
 from transforms.focus import FOCUS_DEFINITION, FOCUS_SLICES, FOCUS_VERSION, what_to_work_on
@@ -127,7 +128,8 @@ _USERNAME_PARAM = {
 
 
 def _problem_doc(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {PROBLEM_JSON: {}}}
+    schema = ProblemDetails.model_json_schema()
+    return {"description": description, "content": {PROBLEM_JSON: {"schema": schema}}}
 
 
 def _normalize(username: str) -> str:

@@ -87,10 +87,14 @@
         width: width(), height: 260, marginLeft: 48,
         x: { type: "utc", label: null }, y: { label: "rating", grid: true },
         color: { legend: true, domain: ["bullet", "blitz", "rapid", "daily"] },
-        marks: [Plot.lineY(rows, {
-          x: (d) => new Date(d.day), y: "rating_close", stroke: "time_class", z: "time_class",
-          curve: "step-after", className: "marks",
-        })],
+        marks: [
+          Plot.lineY(rows, {
+            x: (d) => new Date(d.day), y: "rating_close", stroke: "time_class", z: "time_class",
+            curve: "step-after", className: "marks",
+          }),
+          // a few days: dots too, or a time class played on one day would not show at all
+          rows.length < 100 ? Plot.dot(rows, { x: (d) => new Date(d.day), y: "rating_close", fill: "time_class", r: 3 }) : null,
+        ],
       }),
       columns: ["day", "time_class", "games", "rating_close", "rating_min", "rating_max"],
     },
@@ -176,10 +180,11 @@
           x: { label: `hour (${rows[0] ? rows[0].timezone : ""})`, domain: [...Array(24).keys()].map((h) => String(h).padStart(2, "0")).concat("all") },
           y: { label: null, domain: ["mon", "tue", "wed", "thu", "fri", "sat", "sun", "all"] },
           color: { type: "diverging", scheme: "RdBu", domain: [-lim, lim], legend: true, label: "residual" },
-          marks: [Plot.cell(rows, {
-            x: "hour", y: "weekday", fill: (d) => (low(d) || d.residual == null ? GREY : d.residual), className: "marks",
+          // two marks: a diverging scale cannot also hold the grey of the low-sample cells
+          marks: [true, false].map((grey) => Plot.cell(rows.filter((d) => (low(d) || d.residual == null) === grey), {
+            x: "hour", y: "weekday", fill: grey ? GREY : "residual", className: "marks",
             title: (d) => `${d.weekday} ${d.hour}: ${d.games} games, score ${num(d.score)}, residual ${signed(d.residual)}`,
-          })],
+          })),
         });
       },
       columns: ["weekday", "hour", "games", "score", "residual"],
