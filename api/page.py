@@ -206,7 +206,8 @@ def _shell(title: str, main: str, *, status: int, scripts: bool) -> HTMLResponse
     if scripts:
         assets = "".join(
             f'<script src="{asset_url(n)}" defer></script>'
-            for n in ("d3.min.js", "plot.umd.min.js", "page.js")
+            # page.js first: it asks for the data at once, while the library is still parsed
+            for n in ("page.js", "d3.min.js", "plot.umd.min.js")
         )
     page = f"""<!doctype html>
 <html lang="en">

@@ -3,6 +3,13 @@
 (() => {
   const app = document.getElementById("app");
   if (!app) return;
+  // This script runs before the charting library (deferred scripts run in order): it asks for
+  // the data first, and draws once the library has run (before DOMContentLoaded).
+  const libraries = new Promise((resolve) => {
+    // readyState is already "interactive" while deferred scripts run: test for the library
+    if (typeof Plot !== "undefined") resolve();
+    else document.addEventListener("DOMContentLoaded", resolve, { once: true });
+  });
   const user = app.dataset.username;
   const base = `/v1/players/${encodeURIComponent(user)}`;
   const TIME_CLASSES = ["all", "bullet", "blitz", "rapid", "daily"];
@@ -22,7 +29,7 @@
   const cache = new Map();
   function getJSON(path) {
     if (!cache.has(path)) {
-      cache.set(path, fetch(path, { headers: { Accept: "application/json" } }).then(async (r) => {
+      cache.set(path, fetch(path).then(async (r) => {
         if (!r.ok) {
           let detail = `${r.status}`;
           try { detail = (await r.json()).detail || detail; } catch (_) { /* not JSON */ }
@@ -429,7 +436,9 @@
     fig.setAttribute("aria-busy", "true");
     let body;
     try {
-      body = await getJSON(query(chart));
+      const data = getJSON(query(chart));
+      await libraries;
+      body = await data;
     } catch (error) {
       if (generation !== drawn) return;
       fig.replaceChildren(el("figcaption", {}, el("h2", { text: chart.title })), el("p", { class: "muted", text: `Not available: ${error.message}` }));
@@ -443,9 +452,16 @@
     chartWidth = Math.max(260, Math.floor(fig.clientWidth - 30));
     let svg;
     if (shown.length) {
-      svg = chart.plot(shown, marks);
-      svg.setAttribute("role", "img");
-      svg.setAttribute("aria-label", `${chart.title}: ${chart.n(shown)}`);
+      try {
+        svg = chart.plot(shown, marks);
+      } catch (error) {
+        console.error(`chart ${chart.id}: ${error}`);
+        svg = el("p", { class: "empty", text: `This chart could not be drawn: ${error.message}` });
+      }
+      if (svg.tagName !== "P") {
+        svg.setAttribute("role", "img");
+        svg.setAttribute("aria-label", `${chart.title}: ${chart.n(shown)}`);
+      }
     } else {
       svg = el("p", { class: "empty", text: "No games in this selection." });
     }
@@ -513,7 +529,7 @@
   }
 
   drawAll();
-  Promise.all([getJSON(base), getJSON(`${base}/summaries/overview?color=all`)])
+  Promise.all([getJSON(base), getJSON(`${base}/summaries/overview?color=all`), libraries])
     .then(([profile, overview]) => { drawHeader(profile, overview); drawEngine(profile); })
     .catch((e) => { document.getElementById("meta").textContent = `Not available: ${e.message}`; });
   getJSON(`${base}/focus`).then(drawFocus)
