@@ -144,8 +144,9 @@ def _points(value: float) -> str:
 def _sentence(f: Focus) -> str:
     where = f"As {f.color.capitalize()} in {f.time_class}"
     below = abs(f.residual)
+    digits = 2 if below >= 0.005 else 3  # 0.002 below must not read "0.00 below"
     text = (
-        f"{where} you score {below:.2f} below what the ratings predict over "
+        f"{where} you score {below:.{digits}f} below what the ratings predict over "
         f"{f.games_with_ratings:,} games"
     )
     if f.residual_low is not None and f.residual_high is not None:

@@ -463,7 +463,7 @@
         svg.setAttribute("aria-label", `${chart.title}: ${chart.n(shown)}`);
       }
     } else {
-      svg = el("p", { class: "empty", text: "No games in this selection." });
+      svg = el("p", { class: "empty", text: "Nothing to draw for this selection (no rows with these numbers)." });
     }
     const extra = chart.extra ? chart.extra(shown, body.rows) : null;
     const parts = [el("div", { class: "plot" }, svg)];
