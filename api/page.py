@@ -28,6 +28,7 @@ ASSETS = {
     "page.css": "text/css; charset=utf-8",
     "d3.min.js": "text/javascript; charset=utf-8",
     "plot.umd.min.js": "text/javascript; charset=utf-8",
+    "analyse.js": "text/javascript; charset=utf-8",
 }
 FOCUS_SOURCES = ("results", "openings", "terminations")
 
@@ -201,14 +202,8 @@ async def get_focus(request: Request) -> Response:
 # -- GET /players/{username} ---------------------------------------------------------------------
 
 
-def _shell(title: str, main: str, *, status: int, scripts: bool) -> HTMLResponse:
-    assets = ""
-    if scripts:
-        assets = "".join(
-            f'<script src="{asset_url(n)}" defer></script>'
-            # page.js first: it asks for the data at once, while the library is still parsed
-            for n in ("page.js", "d3.min.js", "plot.umd.min.js")
-        )
+def _shell(title: str, main: str, *, status: int, scripts: tuple[str, ...]) -> HTMLResponse:
+    assets = "".join(f'<script src="{asset_url(n)}" defer></script>' for n in scripts)
     page = f"""<!doctype html>
 <html lang="en">
 <head>
@@ -228,14 +223,25 @@ def _shell(title: str, main: str, *, status: int, scripts: bool) -> HTMLResponse
     return HTMLResponse(page, status_code=status, headers={"Cache-Control": "no-cache"})
 
 
-def _message_page(title: str, lines: list[str], *, status: int) -> HTMLResponse:
+def _message_page(
+    title: str, lines: list[str], *, status: int, extra: str = "", scripts: tuple[str, ...] = ()
+) -> HTMLResponse:
     paragraphs = "\n".join(f"<p>{line}</p>" for line in lines)
     main = f"""<main class="message" id="message" data-status="{status}">
 <h1>{html.escape(title)}</h1>
 {paragraphs}
+{extra}
 <p><a href="/docs">The API and its documentation</a></p>
 </main>"""
-    return _shell(title, main, status=status, scripts=False)
+    return _shell(title, main, status=status, scripts=scripts)
+
+
+def _offers_analysis(request: Request) -> bool:
+    """Whether this app has the on-demand analysis route (POST /v1/analyses)."""
+    return any(
+        getattr(route, "path", None) == "/v1/analyses" and "POST" in getattr(route, "methods", ())
+        for route in request.app.routes
+    )
 
 
 @router.get("/players/{username}", include_in_schema=False, response_class=HTMLResponse)
@@ -246,10 +252,7 @@ async def player_page(request: Request) -> HTMLResponse:
     except InvalidUsernameError as error:
         return _message_page(
             "Not a Chess.com username",
-            [
-                html.escape(str(error)),
-                "A username has 1 to 50 letters, digits, '_' or '-'.",
-            ],
+            [html.escape(str(error)), "A username has 1 to 50 letters, digits, '_' or '-'."],
             status=422,
         )
     service: Service = request.app.state.service
@@ -258,25 +261,28 @@ async def player_page(request: Request) -> HTMLResponse:
     except ProblemError as error:
         if error.status != 404:
             raise
-        routes = {r.path for r in request.app.routes if hasattr(r, "path")}
-        offer = (
-            "On-demand analysis is available at <code>POST /v1/analyses</code>."
-            if "/v1/analyses" in routes
-            else "On-demand analysis is not offered by this server yet."
-        )
         name = html.escape(user)
+        lines = [f"No snapshot of <strong>{name}</strong> has been published here."]
+        extra = ""
+        scripts: tuple[str, ...] = ()
+        if _offers_analysis(request):
+            extra = f"""<div id="analyse" data-username="{name}">
+<button type="button" class="analyse">Analyse {name} now</button>
+<p role="status" aria-live="polite"></p>
+</div>"""
+            scripts = ("analyse.js",)
+            lines.append("This server can analyse the player's Chess.com games now.")
+        lines += [
+            "Or, on the server, run "
+            f"<code class='command'>uv run chess-patterns refresh {name}</code> "
+            "and reload this page.",
+        ]
         return _message_page(
-            f"{user} has not been analysed yet",
-            [
-                f"No snapshot of <strong>{name}</strong> has been published here.",
-                offer,
-                "To analyse this player, run:",
-                f"<code class='command'>uv run chess-patterns refresh {name}</code>",
-                "then reload this page.",
-            ],
-            status=404,
+            f"{user} has not been analysed yet", lines, status=404, extra=extra, scripts=scripts
         )
     main = f"""<div id="app" data-username="{html.escape(user)}"></div>
 <noscript><p>This page draws its charts with JavaScript. The numbers are at
 <a href="/v1/players/{html.escape(user)}">/v1/players/{html.escape(user)}</a>.</p></noscript>"""
-    return _shell(f"{user}: chess patterns", main, status=200, scripts=True)
+    # page.js first: it asks for the data at once, while the library is still parsed
+    scripts = ("page.js", "d3.min.js", "plot.umd.min.js")
+    return _shell(f"{user}: chess patterns", main, status=200, scripts=scripts)

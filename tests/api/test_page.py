@@ -7,11 +7,14 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from fastapi import Request
+from starlette.responses import JSONResponse
 
 from adapters.publish import publish_player
 from tests.api.conftest import REAL_PLAYER, make_settings
@@ -60,8 +63,6 @@ def server(
     real_frames: tuple[dict[str, Any], Any],
 ) -> Iterator[str]:
     """uvicorn on a free local port, serving a SQLite database with two real players."""
-    import uvicorn
-
     from api.app import create_app
 
     tmp = tmp_path_factory.mktemp("page")
@@ -69,20 +70,30 @@ def server(
     publish_player(url, REAL_PLAYER, *real_frames)
     publish_player(url, SECOND_PLAYER, *_frames(fixtures_dir, SECOND_PLAYER))
     app = create_app(make_settings(url, tmp, api_rate_limit_per_minute=1_000_000))
+    with serving(app) as base:
+        yield base
+
+
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """The app under uvicorn in a thread, on a free local port."""
+    import uvicorn
+
     port = _free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     uv = uvicorn.Server(config)
     thread = threading.Thread(target=uv.run, daemon=True)
     thread.start()
-    base = f"http://127.0.0.1:{port}"
     for _ in range(200):
         if uv.started:
             break
         time.sleep(0.05)
     assert uv.started, "uvicorn did not start"
-    yield base
-    uv.should_exit = True
-    thread.join(10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        uv.should_exit = True
+        thread.join(10)
 
 
 @pytest.fixture(scope="module")
@@ -377,3 +388,46 @@ def test_page_assets_fit_the_budget_and_are_served_compressed(server: str) -> No
         total += int(response.headers["content-length"])  # the bytes sent, compressed
     assert total <= 200_000, total
     assert httpx.get(f"{server}/static/page/../app.py", timeout=30).status_code == 404
+
+
+def test_never_published_page_offers_the_analysis_route_and_follows_it(
+    browser: Any, tmp_path: Path, fixtures_dir: Path
+) -> None:
+    """Where the app has POST /v1/analyses (the on-demand analysis of DESIGN.md, not on this
+    branch yet: a stand-in of its contract here, queued -> running -> succeeded, that really
+    publishes the player), the 404 page asks for it, shows its state and loads the player."""
+    from api.app import create_app
+
+    url = f"sqlite:///{tmp_path / 'serving.sqlite'}"
+    publish_player(url, REAL_PLAYER, *_frames(fixtures_dir, REAL_PLAYER))  # the database exists
+    app = create_app(make_settings(url, tmp_path, api_rate_limit_per_minute=1_000_000))
+    states = iter(["queued", "running", "succeeded"])
+    asked: list[str] = []
+
+    async def post(request: Request) -> JSONResponse:
+        asked.append((await request.json())["username"])
+        headers = {"Location": "/v1/analyses/1", "Retry-After": "1"}
+        return JSONResponse({"id": "1", "state": "queued"}, status_code=202, headers=headers)
+
+    async def get(request: Request) -> JSONResponse:
+        state = next(states, "succeeded")
+        if state == "succeeded" and asked:
+            publish_player(url, SECOND_PLAYER, *_frames(fixtures_dir, SECOND_PLAYER))
+        return JSONResponse({"id": "1", "state": state}, headers={"Retry-After": "1"})
+
+    app.add_api_route("/v1/analyses", post, methods=["POST"])
+    app.add_api_route("/v1/analyses/{id}", get, methods=["GET"])
+    with serving(app) as base:
+        context = browser.new_context()
+        page = context.new_page()
+        opened = Opened(page)
+        response = page.goto(f"{base}/players/{SECOND_PLAYER}")
+        assert response.status == 404
+        page.click("#analyse button")
+        page.wait_for_function(
+            "document.querySelector('#analyse [role=status]')?.textContent.includes('Analysing')"
+        )
+        opened.drawn()  # succeeded: the page reloaded and drew the published player
+        assert asked == [SECOND_PLAYER]
+        assert SECOND_PLAYER in page.inner_text("h1")
+        context.close()
