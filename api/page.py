@@ -272,11 +272,14 @@ async def player_page(request: Request) -> HTMLResponse:
 </div>"""
             scripts = ("analyse.js",)
             lines.append("This server can analyse the player's Chess.com games now.")
-        lines += [
-            "Or, on the server, run "
-            f"<code class='command'>uv run chess-patterns refresh {name}</code> "
-            "and reload this page.",
-        ]
+        command = f"<code class='command'>uv run chess-patterns refresh {name}</code>"
+        if scripts:
+            lines.append(f"Or, on the server, run {command} and reload this page.")
+        else:
+            lines += [
+                f"To analyse this player, run {command} on the server, then reload this page.",
+                "(This server does not offer on-demand analysis from the page.)",
+            ]
         return _message_page(
             f"{user} has not been analysed yet", lines, status=404, extra=extra, scripts=scripts
         )
