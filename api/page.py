@@ -152,6 +152,10 @@ async def focus_body(service: Service, user: str) -> tuple[dict[str, Any], str]:
             tags.append(answer.etag)
         if len({b["snapshot_id"] for b in bodies}) == 1:
             break  # a publish between the reads would mix snapshots: read again
+    else:
+        raise ProblemError(
+            503, "The player is being published right now; retry.", headers={"Retry-After": "1"}
+        )
     results, openings, terminations = (b["rows"] for b in bodies)
     items = []
     for focus in what_to_work_on(results, openings, terminations):
