@@ -3,7 +3,6 @@ serving real fixture players: marks drawn, filters, "what to work on", the 404 a
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -16,9 +15,10 @@ import pytest
 from fastapi import Request
 from starlette.responses import JSONResponse
 
+from adapters.database import Database
 from adapters.publish import publish_player
 from tests.api.conftest import REAL_PLAYER, make_settings
-from tests.conftest import IN_CI, REPO
+from tests.conftest import IN_CI, REPO, free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -49,13 +49,6 @@ def _frames(fixtures_dir: Path, player: str) -> tuple[dict[str, Any], Any]:
     return compute_summaries_from_frames(games, moves, player), games
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def server(
     tmp_path_factory: pytest.TempPathFactory,
@@ -67,8 +60,8 @@ def server(
 
     tmp = tmp_path_factory.mktemp("page")
     url = f"sqlite:///{tmp / 'serving.sqlite'}"
-    publish_player(url, REAL_PLAYER, *real_frames)
-    publish_player(url, SECOND_PLAYER, *_frames(fixtures_dir, SECOND_PLAYER))
+    publish_player(Database.from_url(url), REAL_PLAYER, *real_frames)
+    publish_player(Database.from_url(url), SECOND_PLAYER, *_frames(fixtures_dir, SECOND_PLAYER))
     app = create_app(make_settings(url, tmp, api_rate_limit_per_minute=1_000_000))
     with serving(app) as base:
         yield base
@@ -79,7 +72,7 @@ def serving(app: Any) -> Iterator[str]:
     """The app under uvicorn in a thread, on a free local port."""
     import uvicorn
 
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     uv = uvicorn.Server(config)
     thread = threading.Thread(target=uv.run, daemon=True)
@@ -399,7 +392,8 @@ def test_never_published_page_offers_the_analysis_route_and_follows_it(
     from api.app import create_app
 
     url = f"sqlite:///{tmp_path / 'serving.sqlite'}"
-    publish_player(url, REAL_PLAYER, *_frames(fixtures_dir, REAL_PLAYER))  # the database exists
+    database = Database.from_url(url)
+    publish_player(database, REAL_PLAYER, *_frames(fixtures_dir, REAL_PLAYER))  # the file exists
     app = create_app(make_settings(url, tmp_path, api_rate_limit_per_minute=1_000_000))
     states = iter(["queued", "running", "succeeded"])
     asked: list[str] = []
@@ -412,7 +406,7 @@ def test_never_published_page_offers_the_analysis_route_and_follows_it(
     async def get(request: Request) -> JSONResponse:
         state = next(states, "succeeded")
         if state == "succeeded" and asked:
-            publish_player(url, SECOND_PLAYER, *_frames(fixtures_dir, SECOND_PLAYER))
+            publish_player(database, SECOND_PLAYER, *_frames(fixtures_dir, SECOND_PLAYER))
         return JSONResponse({"id": "1", "state": state}, headers={"Retry-After": "1"})
 
     app.add_api_route("/v1/analyses", post, methods=["POST"])
