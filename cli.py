@@ -1,4 +1,4 @@
-"""The `chess-patterns` command line: refresh, serve, mirror, report, import and db upgrade."""
+"""The `chess-patterns` command line: refresh, serve, worker, mirror, report, import, db upgrade."""
 
 from __future__ import annotations
 
@@ -156,8 +156,15 @@ def import_(
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    worker: Annotated[
+        bool,
+        typer.Option(
+            "--worker/--no-worker",
+            help="On the embedded SQLite default, run queued analyses in a background thread.",
+        ),
+    ] = True,
 ) -> None:
-    """Serve the read-only summary API (and its docs at /docs).
+    """Serve the summary API (and its docs at /docs); its only write is recording analyses.
 
     Reads DATABASE_URL (or DATA_DIR for the embedded SQLite), REDIS_URL and the API_* settings.
     """
@@ -174,7 +181,34 @@ def serve(
 
         upgrade_schema(database)
     _database(settings, api=True)
+    if database.dialect == "sqlite" and worker and not os.environ.get("PREFECT_API_URL"):
+        # The embedded default has no other process to run on-demand analyses: one thread here.
+        from pipeline.analyses import start_worker_thread
+
+        start_worker_thread(settings)
     uvicorn.run(create_app(settings), host=host, port=port, access_log=False)
+
+
+@app.command()
+def worker(
+    until_idle: Annotated[
+        bool, typer.Option("--until-idle", help="Stop when no analysis is queued.")
+    ] = False,
+) -> None:
+    """Run queued on-demand analyses (POST /v1/analyses) one at a time, until interrupted.
+
+    Reads DATABASE_URL (the queue is its analyses table) and the CHESSCOM_* and ANALYSIS_*
+    settings. Analyses a stopped worker left running are queued again at start.
+    """
+    from pipeline.analyses import run_worker
+
+    settings = _settings()
+    _database(settings)
+    try:
+        done = run_worker(settings, until_idle=until_idle)
+    except KeyboardInterrupt:
+        return
+    out.print(f"{done} analyses run", highlight=False)
 
 
 @app.command()

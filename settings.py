@@ -75,6 +75,42 @@ class Settings(BaseSettings):
         6000, ge=1, description="Requests per minute one client address may make to the API."
     )
 
+    analysis_database_url: str | None = Field(
+        None,
+        description="The API's narrow writer of the analyses queue: in production a role that may "
+        "only insert and update that table (sql/serving/analyses_role.postgresql.sql). "
+        "Default: DATABASE_URL.",
+    )
+    analysis_fresh_seconds: float = Field(
+        900.0,
+        ge=0,
+        description="POST /v1/analyses of a player published less than this long ago answers 200 "
+        "with the current snapshot and queues nothing.",
+    )
+    analysis_queue_max: int = Field(
+        100, ge=1, description="Queued analyses at most; past it POST /v1/analyses answers 503."
+    )
+    analysis_per_username_per_hour: int = Field(
+        12, ge=1, description="POST /v1/analyses per player per hour (per API process)."
+    )
+    analysis_per_client_per_hour: int = Field(
+        60, ge=1, description="POST /v1/analyses per client address per hour (per API process)."
+    )
+    analysis_api_keys: list[str] = Field(
+        default_factory=list,
+        description='When set (a JSON list: ["key1", "key2"]), POST /v1/analyses needs '
+        "`Authorization: Bearer <key>`.",
+    )
+    analysis_stale_seconds: float = Field(
+        3600.0,
+        gt=0,
+        description="An analysis running longer than this is taken to be a stopped worker's and "
+        "queued again when a worker starts.",
+    )
+    analysis_worker_poll_seconds: float = Field(
+        1.0, gt=0, description="How often an idle worker looks for a queued analysis."
+    )
+
     @property
     def resolved_database_url(self) -> str:
         """The publish target, defaulting to the embedded SQLite file under DATA_DIR."""

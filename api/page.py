@@ -242,10 +242,10 @@ def _message_page(
 
 def _offers_analysis(request: Request) -> bool:
     """Whether this app has the on-demand analysis route (POST /v1/analyses)."""
-    return any(
-        getattr(route, "path", None) == "/v1/analyses" and "POST" in getattr(route, "methods", ())
-        for route in request.app.routes
-    )
+    # The OpenAPI document (built once, then cached by FastAPI) also lists routes of included
+    # routers, which app.routes holds only inside FastAPI's private wrappers.
+    paths: dict[str, Any] = request.app.openapi().get("paths", {})
+    return "post" in paths.get("/v1/analyses", {})
 
 
 @router.get("/players/{username}", include_in_schema=False, response_class=HTMLResponse)

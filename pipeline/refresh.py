@@ -78,6 +78,7 @@ class PlayerOutcome:
     summarise: SummariseReport | None = None
     publish: PublishReport | None = None
     error: str | None = None
+    error_kind: str | None = None  # the failure's exception class name, e.g. "BlockedError"
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -120,7 +121,9 @@ def run_player(
             outcome.publish = publish_player(adapters.database, lake, name)
     except (ChessComError, PlayerLockedError, LookupError, ValueError) as error:
         outcome.error = str(error)
+        outcome.error_kind = type(error).__name__
     except Exception as error:
+        outcome.error_kind = type(error).__name__
         if isinstance(error, OSError) and error.errno in _DISK_FULL:
             # Every write is whole-file-then-rename: a full disk tears nothing already stored.
             where = f" writing {error.filename}" if error.filename else ""

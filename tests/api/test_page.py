@@ -12,8 +12,6 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import Request
-from starlette.responses import JSONResponse
 
 from adapters.database import Database
 from adapters.publish import publish_player
@@ -386,42 +384,41 @@ def test_page_assets_fit_the_budget_and_are_served_compressed(server: str) -> No
 def test_never_published_page_offers_the_analysis_route_and_follows_it(
     browser: Any, tmp_path: Path, fixtures_dir: Path
 ) -> None:
-    """Where the app has POST /v1/analyses (the on-demand analysis of DESIGN.md, not on this
-    branch yet: a stand-in of its contract here, queued -> running -> succeeded, that really
-    publishes the player), the 404 page asks for it, shows its state and loads the player."""
+    """The 404 page asks POST /v1/analyses for the player, shows its state while a worker (as
+    `chess-patterns serve` runs one) refreshes it from the mirror, and loads the player."""
+    from adapters.migrations import upgrade_schema
     from api.app import create_app
+    from mirror import running_mirror
+    from pipeline.analyses import run_worker
 
     url = f"sqlite:///{tmp_path / 'serving.sqlite'}"
-    database = Database.from_url(url)
-    publish_player(database, REAL_PLAYER, *_frames(fixtures_dir, REAL_PLAYER))  # the file exists
-    app = create_app(make_settings(url, tmp_path, api_rate_limit_per_minute=1_000_000))
-    states = iter(["queued", "running", "succeeded"])
-    asked: list[str] = []
-
-    async def post(request: Request) -> JSONResponse:
-        asked.append((await request.json())["username"])
-        headers = {"Location": "/v1/analyses/1", "Retry-After": "1"}
-        return JSONResponse({"id": "1", "state": "queued"}, status_code=202, headers=headers)
-
-    async def get(request: Request) -> JSONResponse:
-        state = next(states, "succeeded")
-        if state == "succeeded" and asked:
-            publish_player(database, SECOND_PLAYER, *_frames(fixtures_dir, SECOND_PLAYER))
-        return JSONResponse({"id": "1", "state": state}, headers={"Retry-After": "1"})
-
-    app.add_api_route("/v1/analyses", post, methods=["POST"])
-    app.add_api_route("/v1/analyses/{id}", get, methods=["GET"])
-    with serving(app) as base:
-        context = browser.new_context()
-        page = context.new_page()
-        opened = Opened(page)
-        response = page.goto(f"{base}/players/{SECOND_PLAYER}")
-        assert response.status == 404
-        page.click("#analyse button")
-        page.wait_for_function(
-            "document.querySelector('#analyse [role=status]')?.textContent.includes('Analysing')"
+    upgrade_schema(Database.from_url(url))
+    with running_mirror(fixtures_dir) as mirror:
+        settings = make_settings(
+            url,
+            tmp_path,
+            api_rate_limit_per_minute=1_000_000,
+            chesscom_base_url=mirror.base_url,
+            chesscom_user_agent="chess-patterns-tests (ci@example.invalid)",
+            analysis_worker_poll_seconds=0.1,
         )
-        opened.drawn()  # succeeded: the page reloaded and drew the published player
-        assert asked == [SECOND_PLAYER]
-        assert SECOND_PLAYER in page.inner_text("h1")
-        context.close()
+        app = create_app(settings)
+        stop = threading.Event()
+        worker = threading.Thread(target=run_worker, args=(settings,), kwargs={"stop": stop})
+        worker.start()
+        try:
+            with serving(app) as base:
+                context = browser.new_context()
+                page = context.new_page()
+                opened = Opened(page)
+                response = page.goto(f"{base}/players/{SECOND_PLAYER}")
+                assert response.status == 404
+                page.click("#analyse button")
+                opened.drawn()  # succeeded: the page reloaded and drew the published player
+                assert SECOND_PLAYER in page.inner_text("h1")
+                context.close()
+        finally:
+            stop.set()
+            worker.join(60)
+    asked = [r.path for r in mirror.log() if SECOND_PLAYER in r.path]
+    assert asked[0] == f"/pub/player/{SECOND_PLAYER}/games/archives"
