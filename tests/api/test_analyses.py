@@ -326,3 +326,77 @@ def test_api_keys_guard_the_post_and_leave_reads_open(
         assert good.status_code == 202
         assert client.get(good.headers["Location"]).status_code == 200  # no key needed to read
         assert client.get(f"/v1/players/{OTHER}").status_code == 404
+
+
+@pytest.fixture
+def writer_role_url(postgres_url: str) -> Iterator[str]:
+    """A role made by sql/serving/analyses_role.postgresql.sql (under a unique name: roles
+    belong to the whole server), and a URL that logs in as it."""
+    import secrets
+
+    import psycopg
+
+    from adapters.db import SQL_DIR
+
+    upgrade_schema(Database.from_url(postgres_url))
+    role = f"cp_analyses_{secrets.token_hex(4)}"
+    script = (SQL_DIR / "analyses_role.postgresql.sql").read_text(encoding="utf-8")
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(script.replace("chess_patterns_analyses", role))  # a fixed file
+    try:
+        yield f"postgresql://{role}@{postgres_url.split('://', 1)[1].split('@', 1)[1]}"
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute(
+                "select pg_terminate_backend(pid) from pg_stat_activity where usename = %s",
+                (role,),
+            )
+            admin.execute(f'drop owned by "{role}"')
+            admin.execute(f'drop role "{role}"')
+
+
+def test_the_writer_role_records_analyses_and_can_change_nothing_else(
+    postgres_url: str, writer_role_url: str, mirror: MirrorServer, tmp_path: Path
+) -> None:
+    import psycopg
+
+    settings = settings_for(postgres_url, mirror, tmp_path, analysis_database_url=writer_role_url)
+    with client_for(settings) as client:
+        posted = client.post("/v1/analyses", json={"username": OTHER})
+        assert posted.status_code == 202, posted.text
+        assert client.get(posted.headers["Location"]).json()["state"] == "queued"
+    assert rows(postgres_url) == [(OTHER, "queued")]
+    with psycopg.connect(writer_role_url, autocommit=True) as conn:
+        for statement in (
+            "delete from analyses",
+            "truncate analyses",
+            "update players set game_count = 0",
+            "delete from players",
+            "insert into schema_migrations (name, checksum, applied_at) values ('x', 'x', 'x')",
+            "select count(*) from games",
+            "create table intruder (a integer)",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(statement)
+    assert rows(postgres_url) == [(OTHER, "queued")]
+
+
+def test_the_worker_command_runs_what_the_api_queued(
+    sqlite_url: str, mirror: MirrorServer, fixtures_dir: Path, tmp_path: Path
+) -> None:
+    from tests.test_end_to_end import cli_env, run_cli
+
+    upgrade_schema(Database.from_url(sqlite_url))
+    settings = settings_for(sqlite_url, mirror, tmp_path)
+    with client_for(settings) as client:
+        posted = client.post("/v1/analyses", json={"username": PLAYER})
+        assert posted.status_code == 202
+        result = run_cli(
+            "worker", "--until-idle", env=cli_env(mirror, settings.data_dir, sqlite_url)
+        )
+        assert result.returncode == 0, result.stderr
+        assert "1 analyses run" in result.stdout
+        done = client.get(posted.headers["Location"]).json()
+        assert done["state"] == "succeeded"
+        profile = client.get(f"/v1/players/{PLAYER}").json()
+        assert profile["game_count"] == fixture_game_count(fixtures_dir, PLAYER)
