@@ -61,6 +61,8 @@ def _describe(outcome: PlayerOutcome) -> str:
             f"{len(p.months_parsed)} months parsed ({len(p.months_skipped)} up to date), "
             f"{p.games} games, {p.parse_errors} unparsable"
         )
+    if outcome.analyse is not None:
+        parts.append(outcome.analyse.describe())
     if outcome.publish is not None:
         pub = outcome.publish
         parts.append(

@@ -70,7 +70,8 @@ class Settings(BaseSettings):
     )
     stockfish_path: str | None = Field(
         None,
-        description="The UCI engine binary; default: `stockfish` on PATH, else /usr/games/stockfish "
+        description="The UCI engine binary; default: `stockfish` on PATH, else "
+        "/usr/games/stockfish "
         "(Debian's package).",
     )
     engine_nodes: int = Field(

@@ -26,7 +26,7 @@ SQL_DIR = Path(__file__).resolve().parents[1] / "sql" / "serving"
 # API's import path stays free of the registry and its future imports.
 COLUMN_TYPES = frozenset({"text", "integer", "real", "boolean", "timestamp", "date"})
 
-# The games table, in table order (sql/serving/0001_core.*.sql): the frame contract's columns.
+# The games table, in table order (sql/serving/0001_core.*.sql and later migrations).
 GAMES_COLUMNS: tuple[tuple[str, str], ...] = (
     ("username", "text"),
     ("game_id", "text"),
@@ -63,7 +63,12 @@ GAMES_COLUMNS: tuple[tuple[str, str], ...] = (
     ("match", "text"),
     ("initial_fen", "text"),
     ("parse_error", "text"),
+    # sql/serving/0005_engine.*.sql
+    ("engine_accuracy", "real"),
+    ("acpl", "real"),
 )
+# Filled by the engine stage where a game was analysed; a games frame without them publishes nulls.
+ENGINE_GAME_COLUMNS = ("engine_accuracy", "acpl")
 
 _IDENT = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _NAME_LINE = re.compile(r"^-- name: (\w+)\s*$", re.MULTILINE)

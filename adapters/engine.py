@@ -39,7 +39,9 @@ def find_engine(configured: str | None) -> str:
         return found
     if os.access(DEBIAN_STOCKFISH, os.X_OK):
         return DEBIAN_STOCKFISH
-    raise EngineMissingError(f"no chess engine found on PATH or at {DEBIAN_STOCKFISH}: {INSTALL_HINT}")
+    raise EngineMissingError(
+        f"no chess engine found on PATH or at {DEBIAN_STOCKFISH}: {INSTALL_HINT}"
+    )
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,10 @@ class Engine:
         rows: list[tuple[Any, ...]] = []
         for ply in range(len(job.moves) + 1):
             if ply:
-                board.push_uci(job.moves[ply - 1])
+                try:
+                    board.push_uci(job.moves[ply - 1])
+                except ValueError:
+                    break  # an illegal move (a parser bug): keep the positions before it
             cp: int | None = None
             mate: int | None = None
             best: str | None = None

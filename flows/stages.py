@@ -14,6 +14,7 @@ from adapters.parsing import ParseReport, build_lake
 from adapters.publish import PublishReport, publish_player
 from adapters.raw_store import PlayerLockedError, RawStore
 from adapters.warehouse import compute_summaries
+from pipeline.analyse import AnalyseReport, analyse, engine_facts
 from settings import Settings
 from transforms.usernames import normalize_username
 
@@ -31,6 +32,7 @@ class PlayerOutcome:
     username: str
     ingest: IngestReport | None = None
     parse: ParseReport | None = None
+    analyse: AnalyseReport | None = None
     publish: PublishReport | None = None
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
@@ -52,18 +54,26 @@ def parse(settings: Settings, username: str) -> ParseReport:
     return build_lake(settings, username)
 
 
-def summarise_and_publish(settings: Settings, username: str) -> PublishReport:
-    """Compute every summary in DuckDB from the lake and publish them in one transaction."""
+def summarise_and_publish(
+    settings: Settings, username: str, engine_tag: str | None = None
+) -> PublishReport:
+    """Compute every summary in DuckDB from the lake and publish them in one transaction.
+
+    `engine_tag` names the evaluations the engine summaries and the games' engine columns read
+    (the analyse stage's); None leaves them empty.
+    """
     lake = Lake(settings.lake_dir)
+    games = lake.read_games(username)
+    engine_moves, engine_games, games = engine_facts(lake, username, engine_tag, games)
     summaries = compute_summaries(
         lake.games_glob(username),
         lake.moves_glob(username),
         username,
         settings.timezone_for(username),
+        engine_moves=engine_moves,
+        engine_games=engine_games,
     )
-    return publish_player(
-        settings.resolved_database_url, username, summaries, lake.read_games(username)
-    )
+    return publish_player(settings.resolved_database_url, username, summaries, games)
 
 
 def refresh_player(
@@ -94,7 +104,10 @@ def refresh_player(
             outcome.parse = parse(settings, name)
             # Both stages' failure messages already name the player and the month.
             outcome.warnings += outcome.parse.failed_months.values()
-            outcome.publish = summarise_and_publish(settings, name)
+            # No engine is not a failure: the report says so in one line, and every
+            # engine-free summary is published as always.
+            outcome.analyse = analyse(settings, name)
+            outcome.publish = summarise_and_publish(settings, name, outcome.analyse.engine_tag)
     except (ChessComError, PlayerLockedError, LookupError, ValueError) as error:
         outcome.error = str(error)
     except Exception as error:

@@ -635,6 +635,172 @@ TRENDS = Summary(
     ),
 )
 
+_ENGINE_RULES = (
+    "Engine facts come from Stockfish at a fixed node limit, one thread and a fixed hash "
+    "(ENGINE_NODES, ENGINE_HASH_MB; the engine, its version and the limit are stored with every "
+    "evaluation), every position of a game from the start. Only the evaluations made at the "
+    "current engine settings count, and a game counts as analysed when all its positions are "
+    "evaluated; analysis runs newest games first within ENGINE_BUDGET_GAMES per refresh, so "
+    "coverage = analysed_games / games (Wilson interval) says how much of the group the "
+    "numbers stand for. Lichess' formulas (patterns.md): an evaluation for the mover in "
+    "centipawns, a mate in N as ±100·(21 - min(10, N)), clamped to ±1000; Win% = 50 + 50·(2 / "
+    "(1 + e^(-0.00368208·cp)) - 1); move accuracy = 103.1668·e^(-0.04354·drop) - 3.1669 + 1 "
+    "clamped to 0-100 (100 when Win% did not drop); inaccuracy / mistake / blunder = a drop of "
+    "5 / 10 / 15 Win% points; centipawn loss = the mover's evaluation before - after, in [0, "
+    f"1000]. {_MOVE_BASED}"
+)
+
+
+def _mean(name: str, what: str, n: str, low: str, high: str) -> tuple[Column, ...]:
+    """A mean with its 95 % interval mean ± 1.96·sd/√n, clipped."""
+    return (
+        Column(name, "real", f"{what} (n: {n})."),
+        Column(f"{name}_low", "real", f"Lower end of the 95 % interval of {name} (>= {low})."),
+        Column(f"{name}_high", "real", f"Upper end of the 95 % interval of {name} (<= {high})."),
+    )
+
+
+def _per_100(name: str, what: str) -> tuple[Column, ...]:
+    return (
+        Column(name, "integer", f"The player's analysed moves judged {what}."),
+        Column(f"{name}_per_100", "real", f"{name} per 100 analysed moves."),
+        Column(f"{name}_per_100_low", "real", "Lower end of the Wilson 95 % interval, x 100."),
+        Column(f"{name}_per_100_high", "real", "Upper end of the Wilson 95 % interval, x 100."),
+    )
+
+
+_COVERAGE = (
+    Column("analysed_games", "integer", "Games analysed by the engine at the current settings."),
+    *_share("coverage", "analysed_games / games", "games"),
+)
+
+ENGINE_ACCURACY = Summary(
+    name="engine_accuracy",
+    version=1,
+    title="Engine accuracy and ACPL (Lichess' method)",
+    definition=(
+        f"{_ENGINE_RULES} game_accuracy is Lichess' game accuracy of the player's side: the "
+        "Win% sequence from White's side starting with the initial position; window w = "
+        "clamp(floor(plies / 10), 2, 8); the windows are w - 2 copies of the first w values and "
+        "every sliding window of w values, each weighing its population standard deviation "
+        "clamped to [0.5, 12]; move i takes weight i; the side's accuracy is the mean of the "
+        "weighted mean of its move accuracies and their harmonic mean (each floored at 1, as "
+        "lila does). It is a whole-game figure, so it is only on phase `all` rows. "
+        "move_accuracy is the mean over analysed games of the game's mean move accuracy in the "
+        "phase, acpl the mean over games of the game's mean centipawn loss in the phase: every "
+        "game weighs the same; intervals mean ± 1.96·sd/√n over games, clipped. Phases are "
+        "Lichess' Divider's (as in time_management), phase `all` the whole game; a game "
+        "belongs to a phase row when the player moved in that phase. Grouping sets: time "
+        "class x colour, time class, colour and none, and the monthly trend by month and time "
+        "class x month (colour `all`), each per phase. low_sample when analysed_games < 10."
+    ),
+    dimensions=(
+        TIME_CLASS,
+        COLOR,
+        Column("phase", "text", "opening, middlegame, endgame, or all."),
+        Column("month", "text", "YYYY-MM, or all."),
+    ),
+    metrics=(
+        Column("games", "integer", "Games in the group (with the player's moves in the phase)."),
+        *_COVERAGE,
+        Column("analysed_moves", "integer", "The player's analysed moves in the phase."),
+        *_mean("game_accuracy", "Mean Lichess game accuracy (phase all)", "games", "0", "100"),
+        *_mean("move_accuracy", "Mean over games of the mean move accuracy", "games", "0", "100"),
+        *_mean("acpl", "Mean over games of the average centipawn loss", "games", "0", "1000"),
+        Column("low_sample", "boolean", "True when analysed_games < 10."),
+    ),
+)
+
+ENGINE_MISTAKES = Summary(
+    name="engine_mistakes",
+    version=1,
+    title="Inaccuracies, mistakes and blunders per 100 moves, by phase and clock",
+    definition=(
+        f"{_ENGINE_RULES} The player's analysed moves (of analysed games) counted by judgement, "
+        "per 100 moves, each with a Wilson 95 % interval over moves (n = moves; moves of one "
+        "game are not independent, so read the interval as a lower bound on the uncertainty). "
+        "Rows by phase (clock_bucket `all`; phase `all` is every move) with time class x colour "
+        "roll-ups, and by clock-share bucket (phase `all`): clock / (base + 40 x increment) "
+        "<= 3 %, (3, 10], (10, 25], (25, 50), >= 50 %, as time_management, moves without a "
+        "clock share left out of those rows: do I blunder in time trouble? low_sample when "
+        "games < 10."
+    ),
+    dimensions=(
+        TIME_CLASS,
+        COLOR,
+        Column("phase", "text", "opening, middlegame, endgame, or all."),
+        Column("clock_bucket", "text", "le_3, 3_10, 10_25, 25_50, ge_50, or all."),
+    ),
+    metrics=(
+        Column("games", "integer", "Analysed games with a move in the row."),
+        Column("moves", "integer", "The player's analysed moves (the n of every rate)."),
+        *_per_100("inaccuracies", "inaccuracies (5-10 Win% points lost)"),
+        *_per_100("mistakes", "mistakes (10-15 points)"),
+        *_per_100("blunders", "blunders (15 points or more)"),
+        Column("low_sample", "boolean", "True when games < 10."),
+    ),
+)
+
+ENGINE_THROWS = Summary(
+    name="engine_throws",
+    version=1,
+    title="Throws and missed wins",
+    definition=(
+        f"{_ENGINE_RULES} Winning = the player's evaluation before their move is +2 (200 "
+        "centipawns) or better. A throw is a blunder played from a winning position; a missed "
+        "win a move from a winning position after which the evaluation is below +2 (the best "
+        "move would have kept at least +2, since the position's evaluation is the best move's). "
+        "winning_games are analysed games with a winning position before a move of the player; "
+        "throw_share = throw_games / winning_games and missed_win_share = missed_win_games / "
+        "winning_games, each with a Wilson 95 % interval; throw_games_lost and "
+        f"missed_win_games_not_won say what those games came to. {_ROLLUP} low_sample when "
+        "winning_games < 10."
+    ),
+    dimensions=(TIME_CLASS, COLOR),
+    metrics=(
+        Column("games", "integer", "Games in the group with moves."),
+        *_COVERAGE,
+        Column("winning_games", "integer", "Analysed games where the player stood at +2 or more."),
+        Column("winning_moves", "integer", "The player's moves played from +2 or more."),
+        Column("throws", "integer", "Blunders played from +2 or more."),
+        Column("throw_games", "integer", "Games with a throw."),
+        Column("throw_games_lost", "integer", "Of those, games lost."),
+        *_share("throw_share", "throw_games / winning_games", "winning_games"),
+        Column("missed_wins", "integer", "Moves from +2 or more that left less than +2."),
+        Column("missed_win_games", "integer", "Games with a missed win."),
+        Column("missed_win_games_not_won", "integer", "Of those, games not won."),
+        *_share("missed_win_share", "missed_win_games / winning_games", "winning_games"),
+        Column("low_sample", "boolean", "True when winning_games < 10."),
+    ),
+)
+
+ENGINE_CONVERSION = Summary(
+    name="engine_conversion",
+    version=1,
+    title="Converting engine-winning positions",
+    definition=(
+        f"{_ENGINE_RULES} The engine's view of `material`: situation `winning_2_for_4_plies` "
+        "= the evaluation for the player after a ply was +2 or better for at least 4 consecutive "
+        "plies, rate = conversion = wins / games; `losing_2_for_4_plies` = -2 or worse for 4 "
+        "plies, rate = resourcefulness = (wins + draws) / games; Wilson 95 % intervals. Read it "
+        "beside material's ahead_3_for_4_plies, which needs no engine and covers every game. "
+        f"{_ROLLUP} all_games, analysed_games and coverage describe the time class x colour "
+        f"group. {_RESULTS_RULES}"
+    ),
+    dimensions=(
+        TIME_CLASS,
+        COLOR,
+        Column("situation", "text", "winning_2_for_4_plies or losing_2_for_4_plies."),
+    ),
+    metrics=(
+        Column("all_games", "integer", "Games of the group with moves."),
+        Column("analysed_games", "integer", "Of those, analysed at the current settings."),
+        *_share("coverage", "analysed_games / all_games", "all_games"),
+        *_results_block("Analysed games in the situation"),
+        *_share("rate", "Conversion or resourcefulness", "games"),
+    ),
+)
+
 SUMMARIES: tuple[Summary, ...] = (
     OVERVIEW,
     RESULTS,
@@ -653,5 +819,9 @@ SUMMARIES: tuple[Summary, ...] = (
     OPPONENTS,
     ACCURACY,
     TRENDS,
+    ENGINE_ACCURACY,
+    ENGINE_MISTAKES,
+    ENGINE_THROWS,
+    ENGINE_CONVERSION,
 )
 BY_NAME: dict[str, Summary] = {s.name: s for s in SUMMARIES}

@@ -9,7 +9,7 @@ from typing import Literal
 
 import polars as pl
 
-# Lichess' constants (lila, modules/analyse WinPercent / AccuracyPercent), as patterns.md gives them.
+# Lichess' constants (lila, modules/analyse WinPercent and AccuracyPercent), as in patterns.md.
 WIN_SLOPE = 0.00368208
 CP_CEILING = 1000
 ACCURACY_SCALE = 103.1668
@@ -42,7 +42,7 @@ EVALS_SCHEMA = pl.Schema(
 
 
 def mate_cp(mate: int, white_to_move: bool) -> int:
-    """A mate as centipawns for White: mate in N is ±100·(21 − min(10, N)); mated now is ±2100."""
+    """A mate as centipawns for White: mate in N is ±100·(21 - min(10, N)); mated now is ±2100."""
     if mate == 0:
         return -2100 if white_to_move else 2100
     return (1 if mate > 0 else -1) * 100 * (21 - min(10, abs(mate)))
@@ -55,7 +55,7 @@ def white_cp(cp: int | None, mate: int | None, white_to_move: bool) -> int:
 
 
 def win_percent(cp: float) -> float:
-    """Lichess' Win%: 50 + 50·(2 / (1 + e^(−0.00368208·cp)) − 1), cp clamped to ±1000."""
+    """Lichess' Win%: 50 + 50·(2 / (1 + e^(-0.00368208·cp)) - 1), cp clamped to ±1000."""
     cp = max(-CP_CEILING, min(CP_CEILING, cp))
     return 50 + 50 * (2 / (1 + math.exp(-WIN_SLOPE * cp)) - 1)
 
@@ -95,9 +95,9 @@ def window_size(plies: int) -> int:
 def volatility_weights(white_wins: Sequence[float]) -> list[float]:
     """One weight per move: the (population) standard deviation of its window, in [0.5, 12].
 
-    The windows are w − 2 copies of the first w values, then every sliding window of w values,
+    The windows are w - 2 copies of the first w values, then every sliding window of w values,
     so there are exactly as many as moves. Lichess (lila `Maths.standardDeviation`) divides by
-    n, not n − 1.
+    n, not n - 1.
     """
     moves = len(white_wins) - 1
     w = min(window_size(moves), len(white_wins))
@@ -164,9 +164,9 @@ def move_facts(moves: pl.DataFrame, evals: pl.DataFrame) -> pl.DataFrame:
     clock_share); `evals` one engine's evaluations (EVALS_SCHEMA). A ply is analysed when both
     the position before it and the one after it are evaluated.
     """
-    scored = evals.select(
-        "game_id", "ply", _white_cp_expr().alias("white_cp")
-    ).with_columns(_win_expr(pl.col("white_cp")).alias("white_win"))
+    scored = evals.select("game_id", "ply", _white_cp_expr().alias("white_cp")).with_columns(
+        _win_expr(pl.col("white_cp")).alias("white_win")
+    )
     before = scored.select(
         "game_id",
         (pl.col("ply") + 1).alias("ply"),
@@ -207,8 +207,9 @@ def move_facts(moves: pl.DataFrame, evals: pl.DataFrame) -> pl.DataFrame:
         pl.when(drop <= 0)
         .then(100.0)
         .otherwise(
-            (ACCURACY_SCALE * (-ACCURACY_DECAY * drop).exp() + ACCURACY_OFFSET + ACCURACY_BONUS)
-            .clip(0.0, 100.0)
+            (
+                ACCURACY_SCALE * (-ACCURACY_DECAY * drop).exp() + ACCURACY_OFFSET + ACCURACY_BONUS
+            ).clip(0.0, 100.0)
         )
     )
     judged = (
@@ -305,6 +306,6 @@ def game_facts(moves: pl.DataFrame, evals: pl.DataFrame) -> pl.DataFrame:
     return (
         accuracies.join(losses, on=["game_id", "color"], how="inner")
         .select(GAME_FACTS_SCHEMA.names())
-        .cast(dict(GAME_FACTS_SCHEMA))
+        .cast(GAME_FACTS_SCHEMA)
         .sort("game_id", "color")
     )
