@@ -1,0 +1,175 @@
+"""Engine benchmark: throughput vs Stockfish's own bench, 1 vs 2 workers, Chess.com anchor r.
+
+Run from the repository root: `uv run python bench/bench_engine.py [--nodes N] [--games N]
+[--throughput-games N] [--reviewed-per-player N]`.
+
+1. Throughput: the positions of the newest `--throughput-games` real fixture games, evaluated by
+   the project's adapter (python-chess' UCI driver, one engine process per worker, ucinewgame per
+   game) with 1 and 2 workers, in positions per second. The baseline, measured in the same run on
+   the same positions at the same node limit, Threads=1 and Hash: Stockfish's own `bench`
+   command over a FEN file of those positions (its "Total time", no Python at all). Targets:
+   >= 0.9x Stockfish's speed with one worker, >= 1.8x one worker's throughput with two. A control
+   beside it: pure CPU work in 2 processes over 1, which shows when the machine (2 shared cores),
+   not the code, caps the speed-up.
+2. Wall time of analysing `--games` real fixture games (default 1,000: every fixture player,
+   newest first) with ENGINE_WORKERS=2, and the arithmetic for N machines: games per hour of one
+   machine, times N, since batches of games are independent Dask tasks.
+3. Chess.com's accuracy as an outside anchor: for each fixture player with reviewed games (JSON
+   archives carry `accuracies`), the engine's Lichess-method game accuracy of the player's side
+   against Chess.com's, Pearson r over the reviewed games (at most `--reviewed-per-player`,
+   newest first).
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import chess
+import polars as pl
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from adapters.engine import EngineConfig, GameJob, evaluate_in_pool, find_engine  # noqa: E402
+from pipeline.analyse import game_jobs  # noqa: E402
+from tests.conftest import FIXTURES  # noqa: E402
+from tests.warehouse.real import fixture_players, parse_player  # noqa: E402
+from transforms.engine import game_facts  # noqa: E402
+
+
+def _frames() -> dict[str, tuple[pl.DataFrame, pl.DataFrame]]:
+    return {user: parse_player(FIXTURES / user) for user in fixture_players(FIXTURES)}
+
+
+def _searched_fens(jobs: list[GameJob]) -> list[str]:
+    """The positions the adapter sends to the engine (it skips checkmates and stalemates)."""
+    fens = []
+    for job in jobs:
+        board = chess.Board(job.initial_fen or chess.STARTING_FEN, chess960=job.chess960)
+        for ply in range(len(job.moves) + 1):
+            if ply:
+                board.push_uci(job.moves[ply - 1])
+            if not (board.is_checkmate() or board.is_stalemate()):
+                fens.append(board.fen())
+    return fens
+
+
+def _stockfish_bench(config: EngineConfig, fens: list[str]) -> float:
+    """Seconds Stockfish's own `bench` spends on the positions (its Total time)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".fen", delete=False) as handle:
+        handle.write("\n".join(fens) + "\n")
+    command = [config.path, "bench", str(config.hash_mb), "1", str(config.nodes), handle.name]
+    done = subprocess.run([*command, "nodes"], capture_output=True, text=True, check=True)
+    match = re.search(r"Total time \(ms\)\s*:\s*(\d+)", done.stderr + done.stdout)
+    if not match:
+        raise RuntimeError(f"no 'Total time' in stockfish bench output: {done.stderr[-300:]}")
+    return int(match.group(1)) / 1000
+
+
+def _timed(config: EngineConfig, jobs: list[GameJob], workers: int, batch: int) -> float:
+    batches = [jobs[i : i + batch] for i in range(0, len(jobs), batch)]
+    start = time.perf_counter()
+    for _ in evaluate_in_pool(config, batches, workers):
+        pass
+    return time.perf_counter() - start
+
+
+def _spin(n: int) -> int:
+    total = 0
+    for i in range(n):
+        total += i * i % 7
+    return total
+
+
+def _cpu_control() -> float:
+    """Pure CPU work: 2 processes over 1 (1.0 = no parallelism left on this machine)."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:
+        list(pool.map(_spin, [10_000] * 2))  # start the workers before timing
+        start = time.perf_counter()
+        list(pool.map(_spin, [4_000_000]))
+        one = time.perf_counter() - start
+        start = time.perf_counter()
+        list(pool.map(_spin, [4_000_000] * 2))
+        two = time.perf_counter() - start
+    return 2 * one / two
+
+
+def _pearson(xs: list[float], ys: list[float]) -> float:
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
+    sxx = sum((x - mx) ** 2 for x in xs)
+    syy = sum((y - my) ** 2 for y in ys)
+    return float(sxy / (sxx * syy) ** 0.5)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--nodes", type=int, default=20_000)
+    parser.add_argument("--games", type=int, default=1_000)
+    parser.add_argument("--throughput-games", type=int, default=20)
+    parser.add_argument("--reviewed-per-player", type=int, default=1_000)
+    parser.add_argument("--skip", nargs="*", default=[], choices=["throughput", "wall", "anchor"])
+    args = parser.parse_args()
+    config = EngineConfig(path=find_engine(None), nodes=args.nodes)
+    print(f"engine {config.path}, {config.limit}")
+    frames = _frames()
+    jobs_by_player = {user: game_jobs(user, g, m) for user, (g, m) in frames.items()}
+    all_jobs = sorted(
+        (job for jobs in jobs_by_player.values() for job in jobs), key=lambda j: j.game_id
+    )
+
+    if "throughput" not in args.skip:
+        jobs = jobs_by_player["magnuscarlsen"][: args.throughput_games]
+        fens = _searched_fens(jobs)
+        own = _stockfish_bench(config, fens)
+        one = _timed(config, jobs, 1, batch=max(1, len(jobs) // 4))
+        two = _timed(config, jobs, 2, batch=max(1, len(jobs) // 4))
+        control = _cpu_control()
+        n = len(fens)
+        print(f"\n1. throughput over {len(jobs)} games, {n} searched positions")
+        print(f"   stockfish bench (baseline) {n / own:8.1f} positions/s")
+        print(f"   adapter, 1 worker          {n / one:8.1f} positions/s  = {own / one:.2f}x")
+        print(f"   adapter, 2 workers         {n / two:8.1f} positions/s  = {one / two:.2f}x 1w")
+        print(f"   control: CPU work 2 procs over 1 = {control:.2f}x")
+
+    if "wall" not in args.skip:
+        jobs = all_jobs[: args.games]
+        positions = sum(len(j.moves) + 1 for j in jobs)
+        wall = _timed(config, jobs, 2, batch=10)
+        per_hour = len(jobs) / wall * 3600
+        print(f"\n2. wall time, {len(jobs)} real fixture games ({positions} positions), 2 workers")
+        print(f"   {wall:.1f} s = {per_hour:,.0f} games/hour on this machine")
+        for machines in (1, 4, 16):
+            hours = 50_000 / (per_hour * machines)
+            print(f"   50,000 games on {machines:2d} such machine(s): {hours:6.1f} h")
+
+    if "anchor" not in args.skip:
+        print(f"\n3. engine game accuracy vs Chess.com accuracy (Pearson r, {config.limit})")
+        for user, (games, moves) in frames.items():
+            reviewed = games.filter(pl.col("accuracy").is_not_null())
+            if reviewed.height < 3:
+                continue
+            ids = set(reviewed["game_id"].to_list())
+            jobs = [j for j in jobs_by_player[user] if j.game_id in ids][: args.reviewed_per_player]
+            batches = [jobs[i : i + 5] for i in range(0, len(jobs), 5)]
+            evals = pl.concat(list(evaluate_in_pool(config, batches, 2)))
+            facts = game_facts(moves, evals)
+            both = reviewed.join(facts, on=["game_id", "color"], how="inner").drop_nulls(
+                ["accuracy", "engine_accuracy"]
+            )
+            r = _pearson(both["engine_accuracy"].to_list(), both["accuracy"].to_list())
+            print(f"   {user:16s} n={both.height:4d}  r={r:.3f}  (target >= 0.7)")
+
+
+if __name__ == "__main__":
+    main()
