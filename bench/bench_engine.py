@@ -45,9 +45,36 @@ from tests.conftest import FIXTURES  # noqa: E402
 from tests.warehouse.real import fixture_players, parse_player  # noqa: E402
 from transforms.engine import game_facts  # noqa: E402
 
+# JSON archives first (they carry Chess.com's accuracies), then PGN exports, smallest first.
+ORDER = ("magnuscarlsen", "shaunchess123", "fabianocaruana", "wizardchiken")
 
-def _frames() -> dict[str, tuple[pl.DataFrame, pl.DataFrame]]:
-    return {user: parse_player(FIXTURES / user) for user in fixture_players(FIXTURES)}
+
+class _Players:
+    """Fixture players parsed on first use (the largest hold tens of thousands of games)."""
+
+    def __init__(self) -> None:
+        self._frames: dict[str, tuple[pl.DataFrame, pl.DataFrame]] = {}
+
+    def frames(self, user: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+        if user not in self._frames:
+            self._frames[user] = parse_player(FIXTURES / user)
+        return self._frames[user]
+
+    def jobs(self, user: str) -> list[GameJob]:
+        return game_jobs(user, *self.frames(user))
+
+    def first_games(self, count: int) -> list[GameJob]:
+        """`count` real games: the JSON players' newest first, then PGN players by size."""
+        others = sorted(
+            (u for u in fixture_players(FIXTURES) if u not in ORDER),
+            key=lambda u: sum(p.stat().st_size for p in (FIXTURES / u).rglob("*.pgn")),
+        )
+        jobs: list[GameJob] = []
+        for user in (*ORDER, *others):
+            if len(jobs) >= count:
+                break
+            jobs += self.jobs(user)
+        return jobs[:count]
 
 
 def _searched_fens(jobs: list[GameJob]) -> list[str]:
@@ -122,14 +149,10 @@ def main() -> None:
     args = parser.parse_args()
     config = EngineConfig(path=find_engine(None), nodes=args.nodes)
     print(f"engine {config.path}, {config.limit}")
-    frames = _frames()
-    jobs_by_player = {user: game_jobs(user, g, m) for user, (g, m) in frames.items()}
-    all_jobs = sorted(
-        (job for jobs in jobs_by_player.values() for job in jobs), key=lambda j: j.game_id
-    )
+    players = _Players()
 
     if "throughput" not in args.skip:
-        jobs = jobs_by_player["magnuscarlsen"][: args.throughput_games]
+        jobs = players.jobs("magnuscarlsen")[: args.throughput_games]
         fens = _searched_fens(jobs)
         own = _stockfish_bench(config, fens)
         one = _timed(config, jobs, 1, batch=max(1, len(jobs) // 4))
@@ -143,7 +166,7 @@ def main() -> None:
         print(f"   control: CPU work 2 procs over 1 = {control:.2f}x")
 
     if "wall" not in args.skip:
-        jobs = all_jobs[: args.games]
+        jobs = players.first_games(args.games)
         positions = sum(len(j.moves) + 1 for j in jobs)
         wall = _timed(config, jobs, 2, batch=10)
         per_hour = len(jobs) / wall * 3600
@@ -155,12 +178,13 @@ def main() -> None:
 
     if "anchor" not in args.skip:
         print(f"\n3. engine game accuracy vs Chess.com accuracy (Pearson r, {config.limit})")
-        for user, (games, moves) in frames.items():
+        for user in ORDER:
+            games, moves = players.frames(user)
             reviewed = games.filter(pl.col("accuracy").is_not_null())
             if reviewed.height < 3:
                 continue
             ids = set(reviewed["game_id"].to_list())
-            jobs = [j for j in jobs_by_player[user] if j.game_id in ids][: args.reviewed_per_player]
+            jobs = [j for j in players.jobs(user) if j.game_id in ids][: args.reviewed_per_player]
             batches = [jobs[i : i + 5] for i in range(0, len(jobs), 5)]
             evals = pl.concat(list(evaluate_in_pool(config, batches, 2)))
             facts = game_facts(moves, evals)
