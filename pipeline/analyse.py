@@ -188,15 +188,6 @@ def analyse(
     )
 
 
-def current_tag(settings: Settings) -> str | None:
-    """The tag of the evaluations the summaries read: the configured engine's, if it runs."""
-    try:
-        config = engine_config(settings)
-        return engine_tag(engine_name(config), config)
-    except EngineMissingError:
-        return None
-
-
 class EngineFacts(GameSource, EvalStore, Protocol):
     """What the summarise step reads the engine facts from (the lake is both)."""
 

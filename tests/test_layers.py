@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-PACKAGES = ("flows", "adapters", "transforms", "api")
+PACKAGES = ("flows", "pipeline", "adapters", "transforms", "api")
 TOP_LEVEL_MODULES = ("cli.py", "settings.py")
 LIGHT_TRANSFORMS = {"transforms.usernames", "transforms.catalogue"}
 HEAVY = ("prefect", "polars", "duckdb", "chess")
