@@ -107,6 +107,8 @@ def refresh_player(
             # No engine is not a failure: the report says so in one line, and every
             # engine-free summary is published as always.
             outcome.analyse = analyse(settings, name)
+            if outcome.analyse.failed:
+                outcome.warnings.append(outcome.analyse.failed)
             outcome.publish = summarise_and_publish(settings, name, outcome.analyse.engine_tag)
     except (ChessComError, PlayerLockedError, LookupError, ValueError) as error:
         outcome.error = str(error)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import chess.engine
 import polars as pl
 
 from adapters.engine import (
@@ -62,6 +64,8 @@ class AnalyseReport:
     positions: int = 0
     # why no engine ran (e.g. no engine installed); never a failure of the refresh
     skipped: str | None = None
+    # the engine stopped mid-run (the batches finished before are kept): a warning
+    failed: str | None = None
 
     @property
     def analysed_games(self) -> int:
@@ -74,6 +78,8 @@ class AnalyseReport:
     def describe(self) -> str:
         if self.skipped:
             return f"engine skipped: {self.skipped}"
+        if self.failed:
+            return f"engine failed: {self.failed}"
         return (
             f"engine analysed {len(self.analysed_now)} games ({self.positions} positions), "
             f"{self.analysed_games} of {self.analysable_games} analysed, {self.pending} waiting"
@@ -177,15 +183,23 @@ def analyse(
         return report
     lake = Lake(settings.lake_dir)
     make_runner = runner or (lambda c: pool_runner(c, settings.engine_workers))
-    return analyse_player(
-        username,
-        source=lake,
-        store=lake,
-        run_batches=make_runner(config),
-        tag=tag,
-        budget_games=settings.engine_budget_games,
-        batch_games=settings.engine_batch_games,
-    )
+    try:
+        return analyse_player(
+            username,
+            source=lake,
+            store=lake,
+            run_batches=make_runner(config),
+            tag=tag,
+            budget_games=settings.engine_budget_games,
+            batch_games=settings.engine_batch_games,
+        )
+    except (chess.engine.EngineError, chess.engine.EngineTerminatedError, OSError) as error:
+        report.failed = f"{username}: {type(error).__name__}: {error}"
+    except BrokenProcessPool as error:
+        report.failed = f"{username}: the engine worker pool broke: {error}"
+    report.engine_tag = tag
+    logger.warning("engine analysis of %s stopped: %s", username, report.failed)
+    return report
 
 
 class EngineFacts(GameSource, EvalStore, Protocol):

@@ -248,3 +248,29 @@ def test_missing_engine_one_line_and_everything_else_published(
         if (r["time_class"], r["color"], r["phase"], r["month"]) == ("all", "all", "all", "all")
     ]
     assert coverage == [0.0]
+
+
+def test_engine_dying_mid_run_keeps_finished_batches(fixtures_dir: Path, tmp_path: Path) -> None:
+    import chess.engine
+
+    _engine_or_skip()
+    settings = _settings(fixtures_dir, tmp_path, engine_budget_games=6)
+    build_lake(settings, PLAYER)
+
+    def dies_after_one(config: EngineConfig) -> BatchRunner:
+        def run(batches: Sequence[Sequence[GameJob]]) -> Iterable[pl.DataFrame]:
+            with Engine(config) as engine:
+                yield engine.evaluate_games(batches[0])
+            raise chess.engine.EngineTerminatedError("engine process died unexpectedly")
+
+        return run
+
+    report = analyse(settings, PLAYER, runner=dies_after_one)
+    assert report.failed is not None
+    assert "EngineTerminatedError" in report.failed
+    assert report.engine_tag is not None
+    kept = Lake(settings.lake_dir).analysed_games(PLAYER, report.engine_tag)
+    assert len(kept) == settings.engine_batch_games  # the first batch, written before the crash
+    again = _CountingRunner()
+    analyse(settings, PLAYER, runner=again)
+    assert not set(again.games) & kept
