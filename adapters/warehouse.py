@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob as globlib
 import re
 import zoneinfo
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -12,19 +13,12 @@ from typing import Literal
 import duckdb
 import polars as pl
 
-from transforms.catalogue import SUMMARIES, ColumnType, Summary
+from transforms.registry import SUMMARIES, Summary
+from transforms.schema import POLARS_TYPES
 from transforms.usernames import normalize_username
 
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql" / "warehouse"
 
-_POLARS_TYPES: dict[ColumnType, pl.DataType] = {
-    "text": pl.Utf8(),
-    "integer": pl.Int64(),
-    "real": pl.Float64(),
-    "boolean": pl.Boolean(),
-    "timestamp": pl.Datetime("us", "UTC"),
-    "date": pl.Date(),
-}
 _PARAMETER = re.compile(r"\$([a-z_]+)")
 
 
@@ -131,11 +125,11 @@ def _load_engine(
 
 
 def _run_all(
-    con: duckdb.DuckDBPyConnection, username: str, timezone: str
+    con: duckdb.DuckDBPyConnection, username: str, timezone: str, registry: Sequence[Summary]
 ) -> dict[str, pl.DataFrame]:
     params: dict[str, object] = {"username": username, "timezone": timezone}
     _execute(con, "_base", params)
-    return {summary.name: _run_one(con, summary, params) for summary in SUMMARIES}
+    return {summary.name: _run_one(con, summary, params) for summary in registry}
 
 
 def _run_one(
@@ -150,10 +144,10 @@ def _run_one(
     if frame.columns != expected:
         raise SummarySqlError(
             f"sql/warehouse/{summary.name}.sql returned columns {frame.columns}, but the registry "
-            f"(transforms/catalogue.py) lists {expected}; make them agree."
+            f"(transforms/registry.py) lists {expected}; make them agree."
         )
     return frame.select(
-        pl.col(c.name).cast(_POLARS_TYPES[c.type], strict=True) for c in summary.columns
+        pl.col(c.name).cast(POLARS_TYPES[c.type], strict=True) for c in summary.columns
     )
 
 
@@ -170,11 +164,13 @@ def compute_summaries(
     username: str,
     timezone: str = "UTC",
     *,
+    registry: Sequence[Summary] = SUMMARIES,
     engine_moves: pl.DataFrame | None = None,
     engine_games: pl.DataFrame | None = None,
 ) -> dict[str, pl.DataFrame]:
-    """Every summary of one player, in catalogue order, from the Parquet files the globs match.
+    """Every summary of one player, in registry order, from the Parquet files the globs match.
 
+    registry: the summaries to compute (the real one unless a test passes its own).
     `engine_moves` / `engine_games` are the engine facts of the analysed games
     (transforms.engine.move_facts / game_facts); without them the engine summaries are empty.
     """
@@ -183,7 +179,7 @@ def compute_summaries(
         _load_parquet(con, "games", games_glob, user)
         _load_parquet(con, "moves", moves_glob, user)
         _load_engine(con, engine_moves, engine_games)
-        return _run_all(con, user, tz)
+        return _run_all(con, user, tz, registry)
     finally:
         con.close()
 
@@ -194,6 +190,7 @@ def compute_summaries_from_frames(
     username: str,
     timezone: str = "UTC",
     *,
+    registry: Sequence[Summary] = SUMMARIES,
     engine_moves: pl.DataFrame | None = None,
     engine_games: pl.DataFrame | None = None,
 ) -> dict[str, pl.DataFrame]:
@@ -209,6 +206,6 @@ def compute_summaries_from_frames(
             _insert(con, table, "frame", set(frame.columns), {"username": user})
             con.unregister(f"{table}_frame")
         _load_engine(con, engine_moves, engine_games)
-        return _run_all(con, user, tz)
+        return _run_all(con, user, tz, registry)
     finally:
         con.close()

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from adapters.chesscom import ChessComClient, ChessComError
+from adapters.database import Database
 from adapters.ingest import IngestReport, fetch_player
 from adapters.lake import Lake
 from adapters.parsing import ParseReport, build_lake
@@ -73,7 +74,7 @@ def summarise_and_publish(
         engine_moves=engine_moves,
         engine_games=engine_games,
     )
-    return publish_player(settings.resolved_database_url, username, summaries, games)
+    return publish_player(Database.from_settings(settings), username, summaries, games)
 
 
 def refresh_player(

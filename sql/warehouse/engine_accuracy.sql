@@ -1,8 +1,8 @@
 -- engine accuracy (lichess' method) and acpl of the player's analysed games, with coverage
 with player_games as (
     -- move-based: only games whose moves are in the moves table can be analysed
-    select game_id, tc, co, month
-    from pg
+    select game_id, time_class, color, month
+    from player_games
     where has_moves
 ),
 
@@ -10,7 +10,7 @@ analysed as (
     -- a game counts as analysed when every position of it was evaluated (engine_games)
     select e.game_id, e.engine_accuracy
     from engine_games as e
-    inner join player_games as p on e.game_id = p.game_id and e.color = p.co
+    inner join player_games as p on e.game_id = p.game_id and e.color = p.color
 ),
 
 game_phases as (
@@ -41,7 +41,7 @@ engine_phase as (
 
 per_game as (
     select
-        p.tc, p.co, p.month, gp.phase,
+        p.time_class, p.color, p.month, gp.phase,
         a.game_id is not null as is_analysed,
         ep.move_accuracy,
         ep.acpl,
@@ -55,8 +55,8 @@ per_game as (
 
 grouped as (
     select
-        label(grouping(tc), tc) as time_class,
-        label(grouping(co), co) as color,
+        label(grouping(time_class), time_class) as time_class,
+        label(grouping(color), color) as color,
         phase,
         label(grouping(month), month) as month,
         count(*) as games,
@@ -72,7 +72,8 @@ grouped as (
         stddev_samp(acpl) as acpl_sd
     from per_game
     group by grouping sets (
-        (tc, co, phase), (tc, phase), (co, phase), (phase), (tc, month, phase), (month, phase)
+        (time_class, color, phase), (time_class, phase), (color, phase), (phase),
+        (time_class, month, phase), (month, phase)
     )
     having count(*) > 0
 ),

@@ -1,14 +1,14 @@
 -- converting engine-winning positions and defending engine-losing ones, in analysed games
 with player_games as (
-    select game_id, tc, co, result, score, expected
-    from pg
+    select game_id, time_class, color, result, score, expected
+    from player_games
     where has_moves
 ),
 
 analysed as (
     select p.*
     from player_games as p
-    inner join engine_games as e on p.game_id = e.game_id and p.co = e.color
+    inner join engine_games as e on p.game_id = e.game_id and p.color = e.color
 ),
 
 evaluated_plies as (
@@ -50,23 +50,25 @@ situations as (
 
 grouped as (
     select
-        label(grouping(tc), tc) as time_class,
-        label(grouping(co), co) as color,
+        label(grouping(time_class), time_class) as time_class,
+        label(grouping(color), color) as color,
         situation,
         results_block(result, score, expected) as results
     from situations
-    group by grouping sets ((tc, co, situation), (tc, situation), (co, situation), (situation))
+    group by grouping sets (
+        (time_class, color, situation), (time_class, situation), (color, situation), (situation)
+    )
 ),
 
 coverage as (
     select
-        label(grouping(p.tc), p.tc) as time_class,
-        label(grouping(p.co), p.co) as color,
+        label(grouping(p.time_class), p.time_class) as time_class,
+        label(grouping(p.color), p.color) as color,
         count(*) as all_games,
         count(a.game_id) as analysed_games
     from player_games as p
     left join analysed as a on p.game_id = a.game_id
-    group by grouping sets ((p.tc, p.co), (p.tc), (p.co), ())
+    group by grouping sets ((p.time_class, p.color), (p.time_class), (p.color), ())
 ),
 
 rated as (

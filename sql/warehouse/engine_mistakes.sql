@@ -1,19 +1,19 @@
 -- inaccuracies, mistakes and blunders per 100 of the player's analysed moves, by phase and clock
 with player_games as (
-    select game_id, tc, co
-    from pg
+    select game_id, time_class, color
+    from player_games
     where has_moves
 ),
 
 analysed as (
     select e.game_id
     from engine_games as e
-    inner join player_games as p on e.game_id = p.game_id and e.color = p.co
+    inner join player_games as p on e.game_id = p.game_id and e.color = p.color
 ),
 
 player_moves as (
     select
-        p.tc, p.co, e.game_id,
+        p.time_class, p.color, e.game_id,
         coalesce(e.phase, 'unknown') as phase,
         -- the buckets of time_management: <= 3 %, (3, 10], (10, 25], (25, 50), >= 50 %
         case
@@ -32,8 +32,8 @@ player_moves as (
 
 by_phase as (
     select
-        label(grouping(tc), tc) as time_class,
-        label(grouping(co), co) as color,
+        label(grouping(time_class), time_class) as time_class,
+        label(grouping(color), color) as color,
         label(grouping(phase), phase) as phase,
         'all' as clock_bucket,
         count(distinct game_id) as games,
@@ -43,14 +43,15 @@ by_phase as (
         count(*) filter (where judgement = 'blunder') as blunders
     from player_moves
     group by grouping sets (
-        (tc, co, phase), (tc, phase), (co, phase), (phase), (tc, co), (tc), (co), ()
+        (time_class, color, phase), (time_class, phase), (color, phase), (phase),
+        (time_class, color), (time_class), (color), ()
     )
 ),
 
 by_clock as (
     select
-        label(grouping(tc), tc) as time_class,
-        label(grouping(co), co) as color,
+        label(grouping(time_class), time_class) as time_class,
+        label(grouping(color), color) as color,
         'all' as phase,
         clock as clock_bucket,
         count(distinct game_id) as games,
@@ -60,7 +61,9 @@ by_clock as (
         count(*) filter (where judgement = 'blunder') as blunders
     from player_moves
     where clock is not null
-    group by grouping sets ((tc, co, clock), (tc, clock), (co, clock), (clock))
+    group by grouping sets (
+        (time_class, color, clock), (time_class, clock), (color, clock), (clock)
+    )
 ),
 
 counted as (

@@ -1,31 +1,31 @@
 -- throws (a blunder from +2 or better) and missed wins (a move that let +2 go) in analysed games
 with player_games as (
-    select game_id, tc, co, result, score, expected
-    from pg
+    select game_id, time_class, color, result, score, expected
+    from player_games
     where has_moves
 ),
 
 analysed as (
     select p.*
     from player_games as p
-    inner join engine_games as e on p.game_id = e.game_id and p.co = e.color
+    inner join engine_games as e on p.game_id = e.game_id and p.color = e.color
 ),
 
 per_game as (
     select
-        a.game_id, a.tc, a.co, a.result,
+        a.game_id, a.time_class, a.color, a.result,
         count(m.ply) filter (where m.cp_before >= 200) as winning_moves,
         count(m.ply) filter (where m.is_throw) as throws,
         count(m.ply) filter (where m.is_missed_win) as missed_wins
     from analysed as a
     left join engine_moves as m on a.game_id = m.game_id and m.is_player_move
-    group by a.game_id, a.tc, a.co, a.result
+    group by a.game_id, a.time_class, a.color, a.result
 ),
 
 grouped as (
     select
-        label(grouping(tc), tc) as time_class,
-        label(grouping(co), co) as color,
+        label(grouping(time_class), time_class) as time_class,
+        label(grouping(color), color) as color,
         count(*) as analysed_games,
         count(*) filter (where winning_moves > 0) as winning_games,
         sum(winning_moves) as winning_moves,
@@ -36,17 +36,17 @@ grouped as (
         count(*) filter (where missed_wins > 0 and result <> 'win') as missed_win_games_not_won,
         sum(missed_wins) as missed_wins
     from per_game
-    group by grouping sets ((tc, co), (tc), (co), ())
+    group by grouping sets ((time_class, color), (time_class), (color), ())
     having count(*) > 0
 ),
 
 all_games as (
     select
-        label(grouping(tc), tc) as time_class,
-        label(grouping(co), co) as color,
+        label(grouping(time_class), time_class) as time_class,
+        label(grouping(color), color) as color,
         count(*) as games
     from player_games
-    group by grouping sets ((tc, co), (tc), (co), ())
+    group by grouping sets ((time_class, color), (time_class), (color), ())
 ),
 
 final as (

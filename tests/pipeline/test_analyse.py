@@ -10,10 +10,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from adapters.database import Database
 from adapters.engine import Engine, EngineConfig, EngineMissingError, GameJob, find_engine
 from adapters.lake import Lake
 from adapters.parsing import build_lake
-from adapters.publish import read_summary_rows
+from adapters.reads import read_summary_rows
 from flows.stages import refresh_player
 from pipeline.analyse import AnalyseReport, BatchRunner, analyse, analyse_player, game_jobs
 from settings import Settings
@@ -197,9 +198,10 @@ def test_refresh_publishes_engine_numbers_and_analyses_nothing_twice(
     assert first.analyse.pending == 0
     assert len(first.analyse.analysed_now) == first.analyse.analysable_games > 0
     database_url = settings.resolved_database_url
+    database = Database.from_url(database_url)
     overall = [
         r
-        for r in read_summary_rows(database_url, PLAYER, "engine_accuracy")
+        for r in read_summary_rows(database, PLAYER, "engine_accuracy")
         if (r["time_class"], r["color"], r["phase"], r["month"]) == ("all", "all", "all", "all")
     ]
     assert len(overall) == 1
@@ -240,11 +242,12 @@ def test_missing_engine_one_line_and_everything_else_published(
     assert "install stockfish or set STOCKFISH_PATH" in line
     assert "\n" not in line
     database_url = settings.resolved_database_url
-    results = read_summary_rows(database_url, PLAYER, "results")
+    database = Database.from_url(database_url)
+    results = read_summary_rows(database, PLAYER, "results")
     assert [r["games"] for r in results if (r["time_class"], r["color"]) == ("all", "all")] == [15]
     coverage = [
         r["coverage"]
-        for r in read_summary_rows(database_url, PLAYER, "engine_accuracy")
+        for r in read_summary_rows(database, PLAYER, "engine_accuracy")
         if (r["time_class"], r["color"], r["phase"], r["month"]) == ("all", "all", "all", "all")
     ]
     assert coverage == [0.0]
