@@ -1,1 +1,1 @@
-"""The refresh pipeline's stages as functions over ports (typing.Protocol), run by any runner."""
+"""The stage layer: each refresh stage's decisions as plain functions over the ports."""

@@ -10,8 +10,9 @@ import pytest
 
 from adapters.engine import EngineMissingError, find_engine
 from adapters.lake import Lake
-from adapters.parsing import build_lake
+from adapters.raw_store import RawStore
 from pipeline.analyse import analyse
+from pipeline.parse import parse_player
 from settings import Settings
 
 PLAYER = "wizardchiken"
@@ -29,7 +30,7 @@ def _settings(fixtures_dir: Path, root: Path) -> Settings:
         }
     )
     shutil.copytree(fixtures_dir / PLAYER, settings.raw_dir / PLAYER)
-    build_lake(settings, PLAYER)
+    parse_player(RawStore(settings.raw_dir), Lake(settings.lake_dir), PLAYER, workers=1)
     return settings
 
 

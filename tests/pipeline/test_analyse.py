@@ -13,10 +13,11 @@ import pytest
 from adapters.database import Database
 from adapters.engine import Engine, EngineConfig, EngineMissingError, GameJob, find_engine
 from adapters.lake import Lake
-from adapters.parsing import build_lake
+from adapters.raw_store import RawStore
 from adapters.reads import read_summary_rows
-from flows.stages import refresh_player
 from pipeline.analyse import AnalyseReport, BatchRunner, analyse, analyse_player, game_jobs
+from pipeline.parse import parse_player
+from pipeline.refresh import refresh_player
 from settings import Settings
 from transforms.engine import EVALS_SCHEMA
 
@@ -71,7 +72,7 @@ class _CountingRunner:
 def test_budget_newest_first_and_never_twice(fixtures_dir: Path, tmp_path: Path) -> None:
     _engine_or_skip()
     settings = _settings(fixtures_dir, tmp_path, engine_budget_games=4)
-    build_lake(settings, PLAYER)
+    parse_player(RawStore(settings.raw_dir), Lake(settings.lake_dir), PLAYER, workers=1)
     lake = Lake(settings.lake_dir)
     games = lake.read_games(PLAYER)
     newest = (
@@ -157,7 +158,7 @@ def _fake_runner(calls: list[list[str]]) -> BatchRunner:
 
 def test_budget_over_fakes_in_batches(fixtures_dir: Path, tmp_path: Path) -> None:
     settings = _settings(fixtures_dir, tmp_path)
-    build_lake(settings, PLAYER)
+    parse_player(RawStore(settings.raw_dir), Lake(settings.lake_dir), PLAYER, workers=1)
     lake = Lake(settings.lake_dir)
     fake = _FakeLake(lake.read_games(PLAYER), lake.read_moves(PLAYER))
     jobs = game_jobs(PLAYER, fake.games, fake.moves)
@@ -258,7 +259,7 @@ def test_engine_dying_mid_run_keeps_finished_batches(fixtures_dir: Path, tmp_pat
 
     _engine_or_skip()
     settings = _settings(fixtures_dir, tmp_path, engine_budget_games=6)
-    build_lake(settings, PLAYER)
+    parse_player(RawStore(settings.raw_dir), Lake(settings.lake_dir), PLAYER, workers=1)
 
     def dies_after_one(config: EngineConfig) -> BatchRunner:
         def run(batches: Sequence[Sequence[GameJob]]) -> Iterable[pl.DataFrame]:
