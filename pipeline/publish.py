@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from adapters import publish
+from adapters.database import Database
 from adapters.publish import PublishReport
 from pipeline.ports import SummaryLake
 from transforms.usernames import normalize_username
 
 
-def publish_player(database: str, lake: SummaryLake, username: str) -> PublishReport:
+def publish_player(database: Database, lake: SummaryLake, username: str) -> PublishReport:
     """Publish what `summarise_player` left in the lake, with the lake's games, in one
     transaction (a failure leaves the previous snapshot served)."""
     user = normalize_username(username)
