@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +30,7 @@ logger = logging.getLogger(__name__)
 # Chess.com allows one request in flight anyway (the client serialises them), so more threads
 # than this only wait; they still overlap one player's parsing with another's download.
 MAX_PLAYERS_IN_PARALLEL = 4
+_DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,14 @@ def run_player(
     except (ChessComError, PlayerLockedError, LookupError, ValueError) as error:
         outcome.error = str(error)
     except Exception as error:
+        if isinstance(error, OSError) and error.errno in _DISK_FULL:
+            # Every write is whole-file-then-rename: a full disk tears nothing already stored.
+            where = f" writing {error.filename}" if error.filename else ""
+            outcome.error = (
+                f"{username}: the disk is full{where} ({error.strerror}); free space under "
+                "DATA_DIR and refresh again (everything stored and published before is kept)"
+            )
+            return outcome
         # One player's unexpected failure must not stop the others; the log keeps the traceback.
         logger.exception("refresh of %s failed", username)
         outcome.error = f"{username}: {type(error).__name__}: {error}"

@@ -12,7 +12,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 PACKAGES = ("flows", "pipeline", "adapters", "transforms", "api", "mirror")
 TOP_LEVEL_MODULES = ("cli.py", "report.py", "settings.py")
-LIGHT_TRANSFORMS = {"transforms.usernames", "transforms.registry"}
+LIGHT_TRANSFORMS = {"transforms.usernames", "transforms.registry", "transforms.focus"}
 HEAVY = ("prefect", "polars", "duckdb", "chess")
 
 
