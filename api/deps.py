@@ -2,8 +2,8 @@
 
 Use them as FastAPI dependencies (`service: ServiceDep`) in new routes; tests swap them with
 `app.dependency_overrides`. The three cached player routes instead call `service_of(request)`
-(overrides do not reach them): resolving one dependency adds about 13 us of CPU to a cached
-answer of about 65 us (measured in-process over ASGI), a fifth of the route's cost.
+(so overrides do not reach them): one dependency adds a quarter to a third to the CPU of a
+cached answer, declaring the parameters too more than doubles it (bench/bench_api_routes.py).
 """
 
 from __future__ import annotations

@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, Field
 
 from api import games, params
-from api.app import create_app
+from api.app import ROUTERS, create_app, include
 from api.deps import ServiceDep, SettingsDep, StoreDep, get_store
 from api.routes.common import openapi_parameters
 from api.store import open_store
@@ -148,3 +149,44 @@ def test_one_date_range_rule_for_both_routes(sqlite_url: str, tmp_path: Path, qu
         response = client.get(query)
     assert response.status_code == 422
     assert response.json()["detail"] == "since is after until; swap them."
+
+
+def _sample_router(calls: list[str]) -> APIRouter:
+    async def counted() -> None:
+        calls.append("router dependency")
+
+    router = APIRouter(prefix="/things", tags=["things"], dependencies=[Depends(counted)])
+
+    @router.get("/{name}", summary="A thing")
+    async def thing(name: str, limit: int = 3) -> dict[str, Any]:
+        """One thing."""
+        return {"name": name, "limit": limit}
+
+    return router
+
+
+def test_include_declares_the_routes_on_the_app_as_include_router_would() -> None:
+    """Same document, same answers, router dependencies still run; and no lazy router node
+    left in app.routes for FastAPI to resolve on every request."""
+    flat_calls: list[str] = []
+    lazy_calls: list[str] = []
+    flat, lazy = FastAPI(), FastAPI()
+    include(flat, _sample_router(flat_calls))
+    lazy.include_router(_sample_router(lazy_calls))
+    assert isinstance(flat.router.routes[-1], APIRoute)
+    assert not isinstance(lazy.router.routes[-1], APIRoute)
+    assert flat.openapi()["paths"] == lazy.openapi()["paths"]
+    for app in (flat, lazy):
+        with TestClient(app) as client:
+            assert client.get("/things/a?limit=5").json() == {"name": "a", "limit": 5}
+            assert client.get("/things/a?limit=x").status_code == 422
+    assert flat_calls == lazy_calls == ["router dependency"] * 2
+
+
+def test_the_apps_routes_are_declared_on_it(sqlite_url: str, tmp_path: Path) -> None:
+    app = create_app(make_settings(sqlite_url, tmp_path))
+    declared = {route.path for route in app.router.routes if isinstance(route, APIRoute)}
+    expected = {
+        route.path for router in ROUTERS for route in router.routes if isinstance(route, APIRoute)
+    }
+    assert expected <= declared
