@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
+from adapters.database import Database
 from api.cache import RedisCache
 from api.head import HeadMiddleware
 from api.problems import install_problem_handlers
@@ -83,7 +84,7 @@ def create_app(
 
     cache_entries=0 and snapshot_ttl_seconds=0 turn the in-process caches off (benchmarks).
     """
-    store = open_store(settings.api_database_url or settings.resolved_database_url)
+    store = open_store(Database.for_api(settings))
     redis = RedisCache(settings.redis_url)
     service = Service(
         store, redis, cache_entries=cache_entries, snapshot_ttl_seconds=snapshot_ttl_seconds

@@ -14,7 +14,7 @@ from fastapi import Depends, Request
 
 from api.cache import RedisCache
 from api.service import Service
-from api.store import Store
+from api.store_types import Store
 from settings import Settings
 
 

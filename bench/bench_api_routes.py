@@ -48,6 +48,7 @@ from tests.conftest import FIXTURES  # noqa: E402
 def _publish(database_url: str, player: str) -> None:
     import polars as pl
 
+    from adapters.database import Database
     from adapters.publish import publish_player
     from adapters.warehouse import compute_summaries_from_frames
     from transforms.archive import parse_month
@@ -58,7 +59,8 @@ def _publish(database_url: str, player: str) -> None:
     parsed = [parse_month(player, f"{p.parent.name}-{p.stem}", p.read_bytes()) for p in months]
     games = pl.concat([p.games for p in parsed])
     moves = pl.concat([p.moves for p in parsed])
-    publish_player(database_url, player, compute_summaries_from_frames(games, moves, player), games)
+    summaries = compute_summaries_from_frames(games, moves, player)
+    publish_player(Database.from_url(database_url), player, summaries, games)
 
 
 def build_app(database_url: str, data_dir: Path) -> Any:

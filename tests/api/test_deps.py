@@ -13,6 +13,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, Field
 
+from adapters.database import Database
 from api import games, params
 from api.app import ROUTERS, create_app, include
 from api.deps import ServiceDep, SettingsDep, StoreDep, get_store
@@ -58,7 +59,7 @@ def test_overriding_the_store_reaches_readyz_only(published: str, tmp_path: Path
     """A dependency override swaps the store of the routes that declare it (/readyz); the
     cached player routes keep the app's own service, as api.deps says, for their speed."""
     app = create_app(make_settings(published, tmp_path))
-    unreachable = open_store(UNREACHABLE)
+    unreachable = open_store(Database.from_url(UNREACHABLE, read_only=True))
     app.dependency_overrides[get_store] = lambda: unreachable
     with TestClient(app, raise_server_exceptions=False) as client:
         ready = client.get("/readyz")
