@@ -2,7 +2,7 @@
 
 Use them as FastAPI dependencies (`service: ServiceDep`) in new routes; tests swap them with
 `app.dependency_overrides`. The three cached player routes instead call `service_of(request)`
-(so overrides do not reach them): one dependency adds a quarter to a third to the CPU of a
+(so overrides do not reach them): one dependency adds a quarter to a half to the CPU of a
 cached answer, declaring the parameters too more than doubles it (bench/bench_api_routes.py).
 """
 
