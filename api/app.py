@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
 from adapters.database import Database
+from api import page
 from api.cache import RedisCache
 from api.head import HeadMiddleware
 from api.problems import install_problem_handlers
@@ -21,6 +22,7 @@ from settings import Settings
 DEFAULT_CACHE_ENTRIES = 4096
 # In this order in the OpenAPI document; a new route module adds its router here.
 ROUTERS: tuple[APIRouter, ...] = (
+    page.router,  # the player page, its assets and the focus route
     players.router,
     summaries.router,
     games.router,
