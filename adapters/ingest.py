@@ -23,6 +23,7 @@ from adapters.raw_store import RawStore, iso, now_utc, parse_iso
 from settings import Settings
 from transforms.games import canonical_url
 from transforms.pgn import parse_headers, split_pgn_games
+from transforms.terminations import TerminationIssues, text_issues, winner_name
 from transforms.usernames import normalize_username
 
 
@@ -248,6 +249,10 @@ class ImportReport:
     games_added: int = 0
     games_already_present: int = 0
     games_read: int = 0
+    # Imported games without Chess.com result codes whose Termination text names no known reason.
+    unread_terminations: TerminationIssues = field(
+        default_factory=lambda: TerminationIssues(0, (), 0)
+    )
 
 
 class ImportFormatError(ValueError):
@@ -540,10 +545,11 @@ def _month_of_epoch(seconds: int) -> str:
 
 def _import_into_store(
     store: RawStore, user: str, files: Sequence[Path]
-) -> tuple[list[str], int, int, int]:
+) -> tuple[list[str], int, int, int, list[tuple[str | None, str | None]]]:
     # Read and check every file before writing anything: a bad file loses nothing.
     incoming: dict[str, list[dict[str, Any]]] = {}
     read = 0
+    texts: list[tuple[str | None, str | None]] = []
     for path in files:
         if not Path(path).is_file():
             raise ImportFormatError(f"{path}: no such file")
@@ -556,6 +562,9 @@ def _import_into_store(
         read += len(games)
         for game in games:
             incoming.setdefault(_month_of_epoch(game["end_time"]), []).append(game)
+            text = _termination_text(game)
+            if text is not None:
+                texts.append(text)
     written: list[str] = []
     added = present = 0
     for month in sorted(incoming):
@@ -581,7 +590,7 @@ def _import_into_store(
         body = json.dumps({"games": merged}, ensure_ascii=False, separators=(",", ":"))
         store.write_month(user, month, body.encode(), source="import", status="imported")
         written.append(month)
-    return written, added, present, read
+    return written, added, present, read, texts
 
 
 def import_files(settings: Settings, username: str, files: Sequence[Path]) -> ImportReport:
@@ -594,14 +603,27 @@ def import_files(settings: Settings, username: str, files: Sequence[Path]) -> Im
     user = normalize_username(username)
     store = RawStore(settings.raw_dir)
     with store.lock(user):
-        months_written, added, present, read = _import_into_store(store, user, files)
+        months_written, added, present, read, texts = _import_into_store(store, user, files)
     return ImportReport(
         username=user,
         months_written=months_written,
         games_added=added,
         games_already_present=present,
         games_read=read,
+        unread_terminations=text_issues(texts),
     )
+
+
+def _termination_text(game: dict[str, Any]) -> tuple[str | None, str | None] | None:
+    """(Termination text, winner's name) of a game without Chess.com's result codes, else None."""
+    sides = [game.get(side) for side in ("white", "black")]
+    if all(isinstance(s, dict) and s.get("result") for s in sides) or not isinstance(
+        game.get("pgn"), str
+    ):
+        return None
+    headers, _ = parse_headers(game["pgn"])
+    winner = winner_name(headers.get("Result"), headers.get("White"), headers.get("Black"))
+    return headers.get("Termination"), winner
 
 
 __all__ = [

@@ -12,8 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import polars as pl
+
 from adapters.lake import Lake
 from transforms.archive import MalformedArchiveError, parse_month
+from transforms.terminations import termination_issues
 from transforms.usernames import normalize_username
 
 if TYPE_CHECKING:
@@ -37,6 +40,8 @@ class ParseReport:
     parse_errors: int = 0
     failed_months: dict[str, str] = field(default_factory=dict)
     months_removed: list[str] = field(default_factory=list)
+    # "N games with an unreadable termination: '...'" and board/text disagreements, whole lake.
+    termination_notes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -176,4 +181,20 @@ def build_lake(settings: Settings, username: str) -> ParseReport:
         report.games += int(meta.get("games", 0))
         report.moves += int(meta.get("moves", 0))
         report.parse_errors += int(meta.get("parse_errors", 0))
+    report.termination_notes = termination_notes(lake, user)
     return report
+
+
+_TERMINATION_COLUMNS = ("termination", "termination_text", "termination_conflict")
+
+
+def termination_notes(lake: Lake, username: str) -> list[str]:
+    """Lines naming the player's games with an unreadable termination (transforms.terminations);
+    partitions from a parser before these columns existed are left out."""
+    frames = []
+    for path in sorted(Path(lake.games_glob(username)).parent.parent.glob("month=*/*.parquet")):
+        if set(_TERMINATION_COLUMNS) <= set(pl.read_parquet_schema(path)):
+            frames.append(pl.read_parquet(path, columns=list(_TERMINATION_COLUMNS)))
+    if not frames:
+        return []
+    return termination_issues(pl.concat(frames)).lines()

@@ -32,6 +32,7 @@ TERMINATIONS = (
     "insufficient",
     "timevsinsufficient",
     "50move",
+    "unknown",
     "other",
 )
 DEFAULT_LIMIT = 50

@@ -8,7 +8,7 @@ import polars as pl
 # bump PARSER_VERSION whenever the parser's output for the same bytes may change, so the lake
 # re-parses every month (the lake compares it with the version tagged on each partition).
 SCHEMA_VERSION = 1
-PARSER_VERSION = "1.2.0"
+PARSER_VERSION = "1.3.0"
 
 UTC_US: pl.DataType = pl.Datetime("us", "UTC")
 
@@ -48,6 +48,10 @@ GAMES_SCHEMA = pl.Schema(
         "match": pl.Utf8(),
         "initial_fen": pl.Utf8(),
         "parse_error": pl.Utf8(),
+        # The PGN Termination header as written (any language), and, when the final position
+        # overruled it (or Chess.com's codes), the category they had named.
+        "termination_text": pl.Utf8(),
+        "termination_conflict": pl.Utf8(),
     }
 )
 
