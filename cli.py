@@ -12,7 +12,8 @@ from pydantic import ValidationError
 from rich.console import Console
 
 if TYPE_CHECKING:
-    from flows.stages import PlayerOutcome
+    from adapters.database import Database
+    from pipeline.refresh import PlayerOutcome
     from settings import Settings
 
 app = typer.Typer(
@@ -47,10 +48,21 @@ def _settings() -> Settings:
         raise _fail(f"invalid settings: {problems}") from None
 
 
+def _database(settings: Settings, *, api: bool = False) -> Database:
+    """The publish target (api=True: the API's read-only connection), checked once here: a bad
+    DATABASE_URL or API_DATABASE_URL is one line, not a traceback."""
+    from adapters.database import Database, DatabaseUrlError
+
+    try:
+        return Database.for_api(settings) if api else Database.from_settings(settings)
+    except DatabaseUrlError as error:
+        raise _fail(str(error)) from None
+
+
 def _describe(outcome: PlayerOutcome) -> str:
     parts: list[str] = []
-    if outcome.ingest is not None:
-        i = outcome.ingest
+    if outcome.fetch is not None:
+        i = outcome.fetch
         parts.append(
             f"{i.months_listed} months listed, {len(i.fetched)} fetched, "
             f"{len(i.unchanged)} unchanged, {len(i.failed)} failed"
@@ -92,7 +104,7 @@ def refresh(
 
         outcomes = refresh_flow(list(usernames), full=full, offline=offline)
     else:
-        from flows.stages import refresh_players
+        from pipeline.refresh import refresh_players
 
         outcomes = refresh_players(settings, usernames, full=full, offline=offline)
     for outcome in outcomes:
@@ -125,13 +137,13 @@ def import_(
 
     Reads DATA_DIR. Follow with `chess-patterns refresh USER --offline` to publish them.
     """
-    from adapters.ingest import import_files
-    from adapters.raw_store import PlayerLockedError
+    from adapters.raw_store import PlayerLockedError, RawStore
+    from pipeline.imports import import_files
     from transforms.usernames import normalize_username
 
     settings = _settings()
     try:
-        report = import_files(settings, normalize_username(username), files)
+        report = import_files(RawStore(settings.raw_dir), normalize_username(username), files)
     except (ValueError, OSError, PlayerLockedError) as error:
         raise _fail(str(error)) from None
     out.print(
@@ -164,12 +176,14 @@ def serve(
     from api.app import create_app
 
     settings = _settings()
-    if settings.resolved_database_url.startswith("sqlite"):
+    database = _database(settings)
+    if database.dialect == "sqlite":
         # The embedded database may not exist before the first refresh: create its tables so a
         # player not yet published answers 404, not 503. PostgreSQL is migrated by `db upgrade`.
         from adapters.migrations import upgrade_schema
 
-        upgrade_schema(settings.resolved_database_url)
+        upgrade_schema(database)
+    _database(settings, api=True)
     uvicorn.run(create_app(settings), host=host, port=port, access_log=False)
 
 
@@ -186,7 +200,7 @@ def mirror(
 
     Point CHESSCOM_BASE_URL at http://HOST:PORT/pub to refresh from it. Reads no settings.
     """
-    from adapters.mirror import serve_mirror
+    from mirror import serve_mirror
 
     if not directory.is_dir():
         raise _fail(f"{directory} is not a folder of archives (<user>/<YYYY>/<MM>.json)")
@@ -199,11 +213,11 @@ def report(
 ) -> None:
     """Print every published summary of a player as tables in the terminal.
 
-    Reads DATABASE_URL (or DATA_DIR for the embedded SQLite).
+    Reads DATABASE_URL (or DATA_DIR for the embedded SQLite). Every table comes from one
+    snapshot, read in one transaction, even while the player is being published again.
     """
-    from adapters.publish import read_player, read_summary_rows
-    from adapters.report import render_report
-    from transforms.catalogue import SUMMARIES
+    from adapters.reads import read_published
+    from report import render_report
     from transforms.usernames import InvalidUsernameError, normalize_username
 
     settings = _settings()
@@ -211,11 +225,10 @@ def report(
         name = normalize_username(username)
     except InvalidUsernameError as error:
         raise _fail(str(error)) from None
-    url = settings.resolved_database_url
-    if read_player(url, name) is None:
+    published = read_published(_database(settings), name)
+    if published is None:
         raise _fail(f"{name!r} has not been published yet: run `chess-patterns refresh {name}`")
-    tables = {s.name: read_summary_rows(url, name, s.name) for s in SUMMARIES}
-    render_report(out, name, tables)
+    render_report(out, name, published.summaries)
 
 
 @db_app.command()
@@ -223,8 +236,7 @@ def upgrade() -> None:
     """Create or upgrade the published tables. Reads DATABASE_URL (or DATA_DIR)."""
     from adapters.migrations import upgrade_schema
 
-    settings = _settings()
-    applied = upgrade_schema(settings.resolved_database_url)
+    applied = upgrade_schema(_database(_settings()))
     out.print(f"applied {len(applied)} migrations" + (f": {', '.join(applied)}" if applied else ""))
 
 

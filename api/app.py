@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 from fastapi import FastAPI, Request
 from starlette.responses import Response
 
-from api import games
+from adapters.database import Database
+from api import games, page
 from api.cache import RedisCache
 from api.head import HeadMiddleware
 from api.models import GamesPage, Health, PlayerProfile, ProblemDetails, Ready, SummaryResponse
@@ -237,7 +238,7 @@ def create_app(
 
     cache_entries=0 and snapshot_ttl_seconds=0 turn the in-process caches off (benchmarks).
     """
-    store = open_store(settings.api_database_url or settings.resolved_database_url)
+    store = open_store(Database.for_api(settings))
     redis = RedisCache(settings.redis_url)
     service = Service(
         store, redis, cache_entries=cache_entries, snapshot_ttl_seconds=snapshot_ttl_seconds
@@ -263,6 +264,7 @@ def create_app(
     app.state.service = service
     app.state.store = store
     install_problem_handlers(app)
+    app.include_router(page.router)  # the player page, its assets and the focus route
     app.add_middleware(RateLimitMiddleware, per_minute=settings.api_rate_limit_per_minute)
     app.add_middleware(HeadMiddleware)  # outermost: HEAD is a GET by the time anything sees it
 

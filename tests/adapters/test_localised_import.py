@@ -8,11 +8,12 @@ from pathlib import Path
 import polars as pl
 from typer.testing import CliRunner
 
-from adapters.ingest import import_files
 from adapters.lake import Lake
-from adapters.parsing import build_lake
+from adapters.raw_store import RawStore
 from adapters.warehouse import compute_summaries_from_frames
 from cli import app
+from pipeline.imports import import_files
+from pipeline.parse import parse_player
 from tests.adapters.helpers import make_settings
 
 EXPORT = Path("bmar") / "pgn" / "website_download_2023-04-22_to_2025-03-20.pgn"
@@ -41,8 +42,8 @@ def _spanish(text: str) -> str:
 
 def _games(root: Path, pgn: Path) -> tuple[pl.DataFrame, list[str], list[str]]:
     settings = make_settings(root)
-    imported = import_files(settings, "bmar", [pgn])
-    report = build_lake(settings, "bmar")
+    imported = import_files(RawStore(settings.raw_dir), "bmar", [pgn])
+    report = parse_player(RawStore(settings.raw_dir), Lake(settings.lake_dir), "bmar")
     return (
         Lake(settings.lake_dir).read_games("bmar"),
         imported.unread_terminations.lines(),
@@ -94,8 +95,8 @@ def test_terminations_summary_is_the_same(fixtures_dir: Path, tmp_path: Path) ->
     out = {}
     for lang, pgn in (("en", fixtures_dir / EXPORT), ("es", spanish_file)):
         settings = make_settings(tmp_path / lang)
-        import_files(settings, "bmar", [pgn])
-        build_lake(settings, "bmar")
+        import_files(RawStore(settings.raw_dir), "bmar", [pgn])
+        parse_player(RawStore(settings.raw_dir), Lake(settings.lake_dir), "bmar")
         lake = Lake(settings.lake_dir)
         out[lang] = compute_summaries_from_frames(
             lake.read_games("bmar"), lake.read_moves("bmar"), "bmar"
