@@ -32,6 +32,7 @@ GameTermination = Literal[
     "insufficient",
     "timevsinsufficient",
     "50move",
+    "unknown",
     "other",
 ]
 TIME_CLASSES: tuple[str, ...] = get_args(GameTimeClass)
