@@ -193,8 +193,14 @@ class Lake:
         files = sorted(Path(pattern).parent.parent.glob("month=*/*.parquet"))
         if not files:
             return empty_frame(schema)
-        frame = pl.read_parquet([str(f) for f in files], hive_partitioning=False)
-        return conform(frame, schema)
+        frames = [pl.read_parquet(str(f), hive_partitioning=False) for f in files]
+        # A partition kept from an older parser (its month failed to re-parse) may lack a column
+        # the contract gained since: it reads as null rather than failing the whole player.
+        frames = [
+            f.with_columns(pl.lit(None, t).alias(n) for n, t in schema.items() if n not in f)
+            for f in frames
+        ]
+        return conform(pl.concat(frames, how="diagonal_relaxed"), schema)
 
 
 def _atomic_parquet(frame: pl.DataFrame, path: Path, metadata: dict[str, str]) -> None:

@@ -53,13 +53,16 @@ class Adapters:
     engine_lake: EngineFacts | None = None
 
 
-def build_adapters(settings: Settings, source: ChessComSource) -> Adapters:
-    """Wire the real adapters from the one settings object (the caller owns `source`)."""
+def build_adapters(
+    settings: Settings, source: ChessComSource, database: Database | None = None
+) -> Adapters:
+    """Wire the real adapters from the one settings object (the caller owns `source`); the
+    database is built from the settings unless the entry point already checked one."""
     return Adapters(
         source=source,
         store=RawStore(settings.raw_dir),
         lake=Lake(settings.lake_dir),
-        database=Database.from_settings(settings),
+        database=database if database is not None else Database.from_settings(settings),
         clock=now_utc,
         revalidate_after_days=settings.revalidate_after_days,
         parse_workers=settings.parse_workers,
@@ -70,10 +73,10 @@ def build_adapters(settings: Settings, source: ChessComSource) -> Adapters:
 
 
 @contextmanager
-def open_adapters(settings: Settings) -> Iterator[Adapters]:
+def open_adapters(settings: Settings, database: Database | None = None) -> Iterator[Adapters]:
     """The real adapters with a Chess.com client that is closed on exit."""
     with ChessComClient(settings) as client:
-        yield build_adapters(settings, client)
+        yield build_adapters(settings, client, database)
 
 
 @dataclass
@@ -164,19 +167,26 @@ def refresh_player(
     full: bool = False,
     offline: bool = False,
     client: ChessComSource | None = None,
+    database: Database | None = None,
 ) -> PlayerOutcome:
     """Run every stage for one player with adapters built from `settings`."""
     if client is not None:
-        return run_player(build_adapters(settings, client), username, full=full, offline=offline)
-    with open_adapters(settings) as adapters:
+        adapters = build_adapters(settings, client, database)
+        return run_player(adapters, username, full=full, offline=offline)
+    with open_adapters(settings, database) as adapters:
         return run_player(adapters, username, full=full, offline=offline)
 
 
 def refresh_players(
-    settings: Settings, usernames: Sequence[str], *, full: bool = False, offline: bool = False
+    settings: Settings,
+    usernames: Sequence[str],
+    *,
+    full: bool = False,
+    offline: bool = False,
+    database: Database | None = None,
 ) -> list[PlayerOutcome]:
     """Refresh several players side by side, sharing one polite Chess.com client."""
-    with open_adapters(settings) as adapters:
+    with open_adapters(settings, database) as adapters:
         workers = max(1, min(MAX_PLAYERS_IN_PARALLEL, len(usernames)))
         with ThreadPoolExecutor(max_workers=workers) as pool:
             return list(

@@ -52,6 +52,17 @@ TIME_CLASS = Column("time_class", "text", "bullet, blitz, rapid, daily, or all."
 COLOR = Column("color", "text", "white, black, or all.")
 
 # Shared wording, so every definition says the same thing the same way.
+_TERMINATION_RULE = (
+    "The termination category comes from Chess.com's per-side result codes, or for imported "
+    "PGN without them from the Termination text read in any language of the phrase table "
+    "(transforms/termination_phrases.json: English, Spanish, French, Portuguese, German); the "
+    "final position decides checkmate, stalemate and insufficient material in every language "
+    "and overrules the text when they disagree. `unknown` holds games whose Termination text "
+    "could not be read (or is missing) and whose final position decides nothing; the refresh "
+    "names them. `other` holds games whose codes name an ending kept in no category (variant "
+    "ends such as king of the hill or three-check, Chess.com's generic lose/draw) and games "
+    "whose record could not be read at all."
+)
 _ROLLUP = (
     "Rolled up over time class and colour with GROUPING SETS; `all` labels a rolled-up dimension."
 )
@@ -155,11 +166,14 @@ OVERVIEW = Summary(
 
 OPENINGS = Summary(
     name="openings",
-    version=3,
+    version=4,
     title="Openings by colour: family, variation, ECO",
     definition=(
         "Every game of the player, grouped by opening family and variation (from Chess.com's "
-        "ECOUrl slug) and ECO code. Games without an ECOUrl stay, under opening_family `unknown` "
+        "ECOUrl slug: the family is the name up to its first Defense / Game / Opening / Attack "
+        "/ Gambit / Countergambit / System word, with a following Accepted or Declined, and "
+        'stops before moves; moves glued on with "..." belong to the variation) and ECO code. '
+        "Games without an ECOUrl stay, under opening_family `unknown` "
         "(eco `unknown` without an ECO code; opening_variation `none` when the slug names only a "
         "family), so each grouping adds up to all games. Grouping sets: colour x family x "
         "variation x eco and colour x family (time_class `all`: the repertoire view, per "
@@ -312,13 +326,14 @@ OPPONENT_STRENGTH = Summary(
 
 TERMINATIONS = Summary(
     name="terminations",
-    version=2,
+    version=3,
     title="How my games end, overall and by opening",
     definition=(
         "Every game, by result (win/draw/loss for the player) and termination category "
         "(checkmate, resignation, timeout, abandonment, agreement, repetition, stalemate, "
-        "insufficient, timevsinsufficient, 50move, other; a missing category counts as other). "
-        f"{_ROLLUP} Result and termination are never rolled up, so within one time class x "
+        "insufficient, timevsinsufficient, 50move, unknown, other; a missing category counts as "
+        f"other). {_TERMINATION_RULE} Opening families as in `openings`. {_ROLLUP} "
+        "Result and termination are never rolled up, so within one time class x "
         "colour x opening family group the shares add up to 1: share = games / group_games "
         "with a Wilson 95 % interval; low_sample when group_games < 10. opening_family `all` "
         "rows are the breakdown by time class and colour. The rows by opening family (from the "
@@ -359,7 +374,7 @@ def _game_share(name: str, what: str) -> tuple[Column, ...]:
 
 TIME_MANAGEMENT = Summary(
     name="time_management",
-    version=3,
+    version=4,
     title="How I use my clock",
     definition=(
         f"The player's own moves. {_MOVE_BASED} Per phase (opening/middlegame/endgame by Lichess' "
@@ -382,7 +397,8 @@ TIME_MANAGEMENT = Summary(
         "Every game has a row for the phase of its last ply (whoever made it), with no moves "
         "when the player made none there, so games counts the games with a move of the player "
         "in the phase or ending in it, and the per-phase timeout_losses add up to the `all` "
-        "row. timeout_losses counts the games lost on time whose last ply was in the phase; "
+        "row. timeout_losses counts the games lost on time (termination timeout, read as in "
+        "`terminations`) whose last ply was in the phase; "
         "timeout_losses_ahead those where the player was a piece or more up (material balance "
         ">= +3) after the last ply. Mixing time classes (time_class `all`) mixes clocks: read "
         "the per-class rows first. low_sample when games < 10."
@@ -474,14 +490,15 @@ SESSIONS = Summary(
 
 GAME_LENGTH = Summary(
     name="game_length",
-    version=1,
+    version=2,
     title="When my games are decided",
     definition=(
         "Game length in plies by result and termination (each rolled up to `all` too) and time "
         f"class x colour. {_ROLLUP} Games with a parse_error are excluded (their ply count is "
         "not known); games with zero moves stay (an abandoned game really ended at ply 0). "
         "Quantiles are discrete (an actual game's length). Length bands count games of <= 40, "
-        "41-80, 81-120 and > 120 plies. low_sample when games < 10."
+        "41-80, 81-120 and > 120 plies. low_sample when games < 10. Termination categories as "
+        f"in `terminations`: {_TERMINATION_RULE}"
     ),
     dimensions=(
         TIME_CLASS,
