@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
@@ -113,16 +113,27 @@ class Analyses:
     per_client: KeyedLimiter
 
 
-def install(app: FastAPI, settings: Settings) -> None:
-    """Adds the analyses routes to the app, over the narrow writer (never the read-only
-    connection); nothing connects until the first request."""
-    app.state.analyses = Analyses(
-        AnalysisQueue(writer_database(settings)),
-        settings,
-        KeyedLimiter(settings.analysis_per_username_per_hour),
-        KeyedLimiter(settings.analysis_per_client_per_hour),
-    )
-    app.include_router(router)
+_state_lock = threading.Lock()
+
+
+def _analyses(request: Request) -> Analyses:
+    """The app's queue and limits, made on first use from the app's settings: over the narrow
+    writer (never the read-only connection); nothing connects until the first request."""
+    app = request.app
+    state: Analyses | None = getattr(app.state, "analyses", None)
+    if state is None:
+        with _state_lock:
+            state = getattr(app.state, "analyses", None)
+            if state is None:
+                settings: Settings = app.state.settings
+                state = Analyses(
+                    AnalysisQueue(writer_database(settings)),
+                    settings,
+                    KeyedLimiter(settings.analysis_per_username_per_hour),
+                    KeyedLimiter(settings.analysis_per_client_per_hour),
+                )
+                app.state.analyses = state
+    return state
 
 
 def _problem(description: str, **extra: Any) -> dict[str, Any]:
@@ -253,7 +264,7 @@ async def post_analysis(request: Request) -> Response:
     202 with the analysis to follow at its Location. A player already queued or running gets
     that analysis; a player published less than ANALYSIS_FRESH_SECONDS ago gets 200 with its
     current snapshot and nothing is queued."""
-    state: Analyses = request.app.state.analyses
+    state = _analyses(request)
     settings = state.settings
     _authorize(request, settings.analysis_api_keys)
     asked = await _parse(request)
@@ -319,7 +330,7 @@ async def post_analysis(request: Request) -> Response:
 async def get_analysis(request: Request, analysis_id: str) -> Response:
     """The analysis: queued | running (Retry-After says when to look again) | succeeded (links
     to the player's profile, summaries and games, and the snapshot id) | failed (the reason)."""
-    state: Analyses = request.app.state.analyses
+    state = _analyses(request)
     if not _ID.fullmatch(analysis_id):
         raise ProblemError(404, f"No analysis {analysis_id[:40]!r}.")
     try:

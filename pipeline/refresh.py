@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import functools
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -15,6 +16,7 @@ from adapters.database import Database
 from adapters.lake import Lake
 from adapters.raw_store import PlayerLockedError, RawStore, now_utc
 from pipeline import ports
+from pipeline.analyse import AnalyseReport, EngineFacts, analyse
 from pipeline.fetch import FetchReport, fetch_player
 from pipeline.parse import ParseReport, parse_player
 from pipeline.ports import ChessComSource, Clock
@@ -45,27 +47,36 @@ class Adapters:
     revalidate_after_days: int
     parse_workers: int
     timezone_for: Callable[[str], str]
+    # The engine stage (pipeline/analyse.py) and the lake it reads evaluations from; None
+    # runs no engine (the engine summaries are then published empty).
+    analyse: Callable[[str], AnalyseReport] | None = None
+    engine_lake: EngineFacts | None = None
 
 
-def build_adapters(settings: Settings, source: ChessComSource) -> Adapters:
-    """Wire the real adapters from the one settings object (the caller owns `source`)."""
+def build_adapters(
+    settings: Settings, source: ChessComSource, database: Database | None = None
+) -> Adapters:
+    """Wire the real adapters from the one settings object (the caller owns `source`); the
+    database is built from the settings unless the entry point already checked one."""
     return Adapters(
         source=source,
         store=RawStore(settings.raw_dir),
         lake=Lake(settings.lake_dir),
-        database=Database.from_settings(settings),
+        database=database if database is not None else Database.from_settings(settings),
         clock=now_utc,
         revalidate_after_days=settings.revalidate_after_days,
         parse_workers=settings.parse_workers,
         timezone_for=settings.timezone_for,
+        analyse=functools.partial(analyse, settings),
+        engine_lake=Lake(settings.lake_dir),
     )
 
 
 @contextmanager
-def open_adapters(settings: Settings) -> Iterator[Adapters]:
+def open_adapters(settings: Settings, database: Database | None = None) -> Iterator[Adapters]:
     """The real adapters with a Chess.com client that is closed on exit."""
     with ChessComClient(settings) as client:
-        yield build_adapters(settings, client)
+        yield build_adapters(settings, client, database)
 
 
 @dataclass
@@ -75,6 +86,7 @@ class PlayerOutcome:
     username: str
     fetch: FetchReport | None = None
     parse: ParseReport | None = None
+    analyse: AnalyseReport | None = None
     summarise: SummariseReport | None = None
     publish: PublishReport | None = None
     error: str | None = None
@@ -117,8 +129,21 @@ def run_player(
             outcome.parse = parse_player(store, lake, name, workers=adapters.parse_workers)
             # Both stages' failure messages already name the player and the month.
             outcome.warnings += outcome.parse.failed_months.values()
-            outcome.summarise = summarise_player(lake, name, adapters.timezone_for(name))
-            outcome.publish = publish_player(adapters.database, lake, name)
+            tag = None
+            if adapters.analyse is not None:
+                # No engine is not a failure: the report says so in one line, and every
+                # engine-free summary is published as always.
+                outcome.analyse = adapters.analyse(name)
+                tag = outcome.analyse.engine_tag
+                if outcome.analyse.failed:
+                    outcome.warnings.append(outcome.analyse.failed)
+            engine_lake = adapters.engine_lake
+            outcome.summarise = summarise_player(
+                lake, name, adapters.timezone_for(name), engine_tag=tag, engine_lake=engine_lake
+            )
+            outcome.publish = publish_player(
+                adapters.database, lake, name, engine_tag=tag, engine_lake=engine_lake
+            )
     except (ChessComError, PlayerLockedError, LookupError, ValueError) as error:
         outcome.error = str(error)
         outcome.error_kind = type(error).__name__
@@ -145,19 +170,26 @@ def refresh_player(
     full: bool = False,
     offline: bool = False,
     client: ChessComSource | None = None,
+    database: Database | None = None,
 ) -> PlayerOutcome:
     """Run every stage for one player with adapters built from `settings`."""
     if client is not None:
-        return run_player(build_adapters(settings, client), username, full=full, offline=offline)
-    with open_adapters(settings) as adapters:
+        adapters = build_adapters(settings, client, database)
+        return run_player(adapters, username, full=full, offline=offline)
+    with open_adapters(settings, database) as adapters:
         return run_player(adapters, username, full=full, offline=offline)
 
 
 def refresh_players(
-    settings: Settings, usernames: Sequence[str], *, full: bool = False, offline: bool = False
+    settings: Settings,
+    usernames: Sequence[str],
+    *,
+    full: bool = False,
+    offline: bool = False,
+    database: Database | None = None,
 ) -> list[PlayerOutcome]:
     """Refresh several players side by side, sharing one polite Chess.com client."""
-    with open_adapters(settings) as adapters:
+    with open_adapters(settings, database) as adapters:
         workers = max(1, min(MAX_PLAYERS_IN_PARALLEL, len(usernames)))
         with ThreadPoolExecutor(max_workers=workers) as pool:
             return list(
