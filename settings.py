@@ -123,7 +123,10 @@ class Settings(BaseSettings):
         100, ge=1, description="Queued analyses at most; past it POST /v1/analyses answers 503."
     )
     analysis_per_username_per_hour: int = Field(
-        12, ge=1, description="POST /v1/analyses per player per hour (per API process)."
+        12,
+        ge=1,
+        description="New analyses of one player per hour (per API process); joining a queued "
+        "or running one does not count.",
     )
     analysis_per_client_per_hour: int = Field(
         60, ge=1, description="POST /v1/analyses per client address per hour (per API process)."

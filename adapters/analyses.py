@@ -5,11 +5,12 @@ from __future__ import annotations
 import functools
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from adapters.database import Database
+from adapters.database import Database, lock_key
 from adapters.db import SQL_DIR, utc_text
 
 if TYPE_CHECKING:
@@ -26,6 +27,15 @@ _NAME_LINE = re.compile(r"^-- name: (\w+)\s*$", re.MULTILINE)
 
 class QueueFullError(RuntimeError):
     """The queue already holds as many analyses as it may: ask again later."""
+
+
+class RefusedError(RuntimeError):
+    """The caller's `admit` check refused a new analysis; `retry_after` seconds until it would
+    not."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 @functools.cache
@@ -146,10 +156,18 @@ class AnalysisQueue:
         now: datetime,
         fresh_seconds: float,
         max_queued: int,
+        admit: Callable[[], float] | None = None,
     ) -> Requested:
         """The player's active analysis, else None-and-snapshot when it is fresh, else a new
-        queued analysis; QueueFullError when the queue is full. One transaction."""
+        queued analysis; QueueFullError when the queue is full. One transaction.
+
+        admit: asked only before a new analysis is queued (a limit per player guards new runs,
+        not requests that join one); a positive answer refuses it (RefusedError, that many s)."""
         with self.engine.begin() as conn:
+            if self.database.dialect == "postgresql":
+                conn.execute(
+                    _q("player_xact_lock_postgresql"), {"key": lock_key(f"analysis:{username}")}
+                )
             active = self._active(conn, username)
             if active is not None:
                 return Requested("active", active)
@@ -162,6 +180,9 @@ class AnalysisQueue:
             queued = conn.execute(_q("count_queued")).scalar_one()
             if queued >= max_queued:
                 raise QueueFullError(f"{queued} analyses are queued already (the most allowed)")
+            wait = admit() if admit is not None else 0.0
+            if wait > 0:
+                raise RefusedError(f"a new analysis of {username} is not admitted yet", wait)
             conn.execute(
                 _q("insert_analysis"),
                 {
@@ -173,8 +194,8 @@ class AnalysisQueue:
                     "created_at": self._ts(now),
                 },
             )
-            # Ours, or the one a concurrent request inserted first (PostgreSQL: the unique index
-            # made our insert a no-op; SQLite's begin immediate already serialised us).
+            # Ours: requests for one player are serialised (the lock above, or SQLite's begin
+            # immediate); the unique index would turn a second insert into a no-op anyway.
             created = self._active(conn, username)
             assert created is not None
             return Requested("created", created)

@@ -18,7 +18,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from adapters.analyses import Analysis, AnalysisQueue, QueueFullError, writer_database
+from adapters.analyses import (
+    Analysis,
+    AnalysisQueue,
+    QueueFullError,
+    RefusedError,
+    writer_database,
+)
 from api.models import ProblemDetails
 from api.problems import PROBLEM_JSON, DatabaseUnavailableError, ProblemError
 from transforms.usernames import InvalidUsernameError, normalize_username
@@ -217,8 +223,8 @@ async def _parse(request: Request) -> AnalysisRequest:
         ) from None
 
 
-def _limit(limiter: KeyedLimiter, key: str, what: str) -> None:
-    wait = limiter.take(key)
+def _limit(wait: float, what: str) -> None:
+    """429 with Retry-After when a limiter said to wait."""
     if wait > 0:
         retry_after = max(1, math.ceil(wait))
         raise ProblemError(
@@ -273,8 +279,7 @@ async def post_analysis(request: Request) -> Response:
     except InvalidUsernameError as error:
         raise ProblemError(422, str(error), errors=[{"loc": ["body", "username"]}]) from error
     client = request.client.host if request.client else "unknown"
-    _limit(state.per_client, client, f"from {client}")
-    _limit(state.per_username, username, f"player {username}")
+    _limit(state.per_client.take(client), f"from {client}")
     try:
         requested = await run_in_threadpool(
             state.queue.request,
@@ -284,7 +289,12 @@ async def post_analysis(request: Request) -> Response:
             now=datetime.now(UTC),
             fresh_seconds=settings.analysis_fresh_seconds,
             max_queued=settings.analysis_queue_max,
+            # Only a new run counts against the player's limit: joining a queued one is free.
+            admit=lambda: state.per_username.take(username),
         )
+    except RefusedError as error:
+        _limit(error.retry_after, f"player {username}")
+        raise
     except QueueFullError as error:
         raise ProblemError(
             503,

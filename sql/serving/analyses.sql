@@ -55,3 +55,8 @@ where id = :id and state = 'running';
 -- analyses left running by a worker that stopped (crash, restart) go back to the queue
 update analyses set state = 'queued', started_at = null
 where state = 'running' and started_at < :before;
+
+-- name: player_xact_lock_postgresql
+-- serialises one player's requests (sqlite: begin immediate already does), so that only a
+-- request that really queues a new run counts against the player's limit
+select pg_advisory_xact_lock(:key);

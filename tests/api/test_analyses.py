@@ -9,6 +9,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -178,7 +179,8 @@ def test_unknown_and_blocked_players_fail_with_reasons_a_player_understands(
 def test_twenty_concurrent_posts_for_one_player_are_one_analysis(
     migrated: str, mirror: MirrorServer, tmp_path: Path
 ) -> None:
-    app = create_app(settings_for(migrated, mirror, tmp_path))
+    # A limit of one run per player: the nineteen that join the first are not new runs.
+    app = create_app(settings_for(migrated, mirror, tmp_path, analysis_per_username_per_hour=1))
 
     async def twenty() -> list[httpx.Response]:
         transport = httpx.ASGITransport(app=app)
@@ -195,8 +197,6 @@ def test_twenty_concurrent_posts_for_one_player_are_one_analysis(
 
 def test_concurrent_requests_from_threads_share_one_row(migrated: str) -> None:
     """The queue itself, without the API: twenty threads on twenty connections."""
-    from datetime import UTC, datetime
-
     queue = AnalysisQueue(Database.from_url(migrated), pool_size=20)
     ids: list[str] = []
     barrier = threading.Barrier(20)
@@ -233,8 +233,6 @@ def test_the_queue_survives_a_restart_of_the_api_and_the_worker(
         left_running = first.post("/v1/analyses", json={"username": PLAYER})
     assert queued.status_code == left_running.status_code == 202
     # A worker claimed the second and stopped (crashed) before finishing it.
-    from datetime import UTC, datetime
-
     crashed = AnalysisQueue(Database.from_url(migrated))
     claimed = crashed.claim(datetime.now(UTC))
     crashed.close()
@@ -276,16 +274,32 @@ def test_limits_answer_429_and_a_full_queue_503_with_retry_after(
     sqlite_url: str, mirror: MirrorServer, tmp_path: Path
 ) -> None:
     upgrade_schema(Database.from_url(sqlite_url))
-    per_player = settings_for(sqlite_url, mirror, tmp_path, analysis_per_username_per_hour=2)
+    per_player = settings_for(sqlite_url, mirror, tmp_path, analysis_per_username_per_hour=1)
     with client_for(per_player) as client:
-        assert client.post("/v1/analyses", json={"username": OTHER}).status_code == 202
-        assert client.post("/v1/analyses", json={"username": "WizardChiken"}).status_code == 202
-        limited = client.post("/v1/analyses", json={"username": OTHER})
+        first = client.post("/v1/analyses", json={"username": OTHER})
+        assert first.status_code == 202
+        # Joining the queued analysis is not a new run: it does not count against the limit.
+        joined = client.post("/v1/analyses", json={"username": "WizardChiken"})
+        assert joined.status_code == 202
+        assert joined.json()["id"] == first.json()["id"]
+        queue = AnalysisQueue(Database.from_url(sqlite_url))
+        claimed = queue.claim(datetime.now(UTC))
+        assert claimed is not None
+        queue.finish(claimed.id, state="failed", now=datetime.now(UTC), reason="test")
+        queue.close()
+        limited = client.post("/v1/analyses", json={"username": OTHER})  # a second new run
         assert limited.status_code == 429, limited.text
         assert int(limited.headers["Retry-After"]) >= 1
         assert limited.headers["content-type"] == "application/problem+json"
         # Another player is not limited by this one's requests.
         assert client.post("/v1/analyses", json={"username": PLAYER}).status_code == 202
+    # The failed one is out of the queue; PLAYER is queued.
+    queue = AnalysisQueue(Database.from_url(sqlite_url))
+    claimed = queue.claim(datetime.now(UTC))
+    assert claimed is not None
+    assert claimed.username == PLAYER
+    queue.finish(claimed.id, state="failed", now=datetime.now(UTC), reason="test")
+    queue.close()
 
     per_client = settings_for(sqlite_url, mirror, tmp_path, analysis_per_client_per_hour=1)
     with client_for(per_client) as client:
@@ -296,13 +310,20 @@ def test_limits_answer_429_and_a_full_queue_503_with_retry_after(
         assert client.get("/v1/analyses/" + "0" * 32).status_code == 404  # reads stay open
 
     full = settings_for(sqlite_url, mirror, tmp_path, analysis_queue_max=2)
-    with client_for(full) as client:  # OTHER and PLAYER are queued: the queue is full
+    with client_for(full) as client:
+        assert client.post("/v1/analyses", json={"username": PLAYER}).status_code == 202
+        # OTHER and PLAYER are queued: the queue is full
         refused = client.post("/v1/analyses", json={"username": "magnuscarlsen"})
         assert refused.status_code == 503, refused.text
         assert int(refused.headers["Retry-After"]) >= 1
         # A player already queued still gets its analysis: it takes no new place.
         assert client.post("/v1/analyses", json={"username": OTHER}).status_code == 202
-    assert sorted(rows(sqlite_url)) == [(PLAYER, "queued"), (OTHER, "queued")]
+    assert sorted(rows(sqlite_url)) == [
+        (PLAYER, "failed"),
+        (PLAYER, "queued"),
+        (OTHER, "failed"),
+        (OTHER, "queued"),
+    ]
 
 
 def test_api_keys_guard_the_post_and_leave_reads_open(
