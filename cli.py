@@ -23,6 +23,10 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Manage the published database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+track_app = typer.Typer(
+    help="The roster: players the nightly refresh keeps up to date.", no_args_is_help=True
+)
+app.add_typer(track_app, name="track")
 
 out = Console()
 err = Console(stderr=True)
@@ -71,7 +75,10 @@ def _describe(outcome: PlayerOutcome) -> str:
 
 @app.command()
 def refresh(
-    usernames: Annotated[list[str], typer.Argument(help="Chess.com usernames.", metavar="USER...")],
+    usernames: Annotated[
+        list[str] | None,
+        typer.Argument(help="Chess.com usernames (default: the roster).", metavar="[USER...]"),
+    ] = None,
     full: Annotated[
         bool, typer.Option("--full", help="Revalidate every stored month, not just recent ones.")
     ] = False,
@@ -84,17 +91,25 @@ def refresh(
 
     Reads CHESSCOM_BASE_URL, CHESSCOM_USER_AGENT, DATA_DIR, DATABASE_URL, PLAYER_TIMEZONES and the
     other CHESSCOM_* settings. Runs as a Prefect flow when PREFECT_API_URL names a server, else runs
-    the same stages directly. Exits 0 only when every player was refreshed completely.
+    the same stages directly. Without USER, refreshes the roster (`chess-patterns track`). Exits 0
+    only when every player was refreshed completely.
     """
     settings = _settings()
-    if os.environ.get("PREFECT_API_URL"):
-        from flows.refresh import refresh_flow
+    names = list(usernames or [])
+    if not names:
+        from adapters.roster import list_players
 
-        outcomes = refresh_flow(list(usernames), full=full, offline=offline)
+        names = [p.username for p in list_players(settings.resolved_database_url)]
+        if not names:
+            raise _fail("no USER given and the roster is empty: `chess-patterns track add USER`")
+    if os.environ.get("PREFECT_API_URL"):
+        from flows.refresh import run_refresh
+
+        outcomes = run_refresh(settings, names, full=full, offline=offline)
     else:
         from flows.stages import refresh_players
 
-        outcomes = refresh_players(settings, usernames, full=full, offline=offline)
+        outcomes = refresh_players(settings, names, full=full, offline=offline)
     for outcome in outcomes:
         if outcome.error is not None:
             err.print(f"[bold red]error:[/] {outcome.error}", highlight=False, soft_wrap=True)
@@ -206,6 +221,56 @@ def report(
         raise _fail(f"{name!r} has not been published yet: run `chess-patterns refresh {name}`")
     tables = {s.name: read_summary_rows(url, name, s.name) for s in SUMMARIES}
     render_report(out, name, tables)
+
+
+@track_app.command("add")
+def track_add(
+    username: Annotated[str, typer.Argument(help="A Chess.com username.")],
+    timezone: Annotated[
+        str | None,
+        typer.Option(help="IANA time zone of the player's time_of_day (e.g. Europe/Oslo)."),
+    ] = None,
+) -> None:
+    """Put a player on the roster (or change its time zone). Reads DATABASE_URL (or DATA_DIR)."""
+    from adapters.migrations import PublishError
+    from adapters.roster import add_player
+    from transforms.usernames import InvalidUsernameError
+
+    settings = _settings()
+    try:
+        player = add_player(settings.resolved_database_url, username, timezone)
+    except (InvalidUsernameError, ValueError, PublishError) as error:
+        raise _fail(str(error)) from None
+    zone = player.timezone or f"{settings.timezone_for(player.username)} (default)"
+    out.print(f"tracking [bold]{player.username}[/] (time zone {zone})", highlight=False)
+
+
+@track_app.command("remove")
+def track_remove(username: Annotated[str, typer.Argument(help="A tracked player.")]) -> None:
+    """Take a player off the roster; its published summaries stay. Reads DATABASE_URL."""
+    from adapters.migrations import PublishError
+    from adapters.roster import remove_player
+    from transforms.usernames import InvalidUsernameError
+
+    settings = _settings()
+    try:
+        removed = remove_player(settings.resolved_database_url, username)
+    except (InvalidUsernameError, PublishError) as error:
+        raise _fail(str(error)) from None
+    if not removed:
+        raise _fail(f"{username!r} is not on the roster: see `chess-patterns track list`")
+    out.print(f"no longer tracking [bold]{username.lower()}[/]", highlight=False)
+
+
+@track_app.command("list")
+def track_list() -> None:
+    """Print the roster, one player a line with its time zone. Reads DATABASE_URL."""
+    from adapters.roster import list_players
+
+    settings = _settings()
+    for player in list_players(settings.resolved_database_url):
+        zone = player.timezone or f"{settings.timezone_for(player.username)} (default)"
+        out.print(f"{player.username}\t{zone}", highlight=False)
 
 
 @db_app.command()

@@ -13,6 +13,7 @@ from adapters.lake import Lake
 from adapters.parsing import ParseReport, build_lake
 from adapters.publish import PublishReport, publish_player
 from adapters.raw_store import PlayerLockedError, RawStore
+from adapters.roster import tracked_timezone
 from adapters.warehouse import compute_summaries
 from settings import Settings
 from transforms.usernames import normalize_username
@@ -55,11 +56,13 @@ def parse(settings: Settings, username: str) -> ParseReport:
 def summarise_and_publish(settings: Settings, username: str) -> PublishReport:
     """Compute every summary in DuckDB from the lake and publish them in one transaction."""
     lake = Lake(settings.lake_dir)
+    # A tracked player's time zone is the roster's; PLAYER_TIMEZONES serves the others.
+    timezone = tracked_timezone(settings.resolved_database_url, username)
     summaries = compute_summaries(
         lake.games_glob(username),
         lake.moves_glob(username),
         username,
-        settings.timezone_for(username),
+        timezone or settings.timezone_for(username),
     )
     return publish_player(
         settings.resolved_database_url, username, summaries, lake.read_games(username)
