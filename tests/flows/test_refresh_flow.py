@@ -45,7 +45,8 @@ def _artifact(key: str) -> list[dict[str, str]]:
         )
     assert found, f"no artifact {key}"
     data = found[0].data
-    rows: list[dict[str, str]] = json.loads(data) if isinstance(data, str) else data
+    rows = json.loads(data) if isinstance(data, str) else data
+    assert isinstance(rows, list)
     return rows
 
 
