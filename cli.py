@@ -65,6 +65,8 @@ def _describe(outcome: PlayerOutcome) -> str:
             f"{len(p.months_parsed)} months parsed ({len(p.months_skipped)} up to date), "
             f"{p.games} games, {p.parse_errors} unparsable"
         )
+    if outcome.unchanged is not None:
+        parts.append(f"unchanged, snapshot {outcome.unchanged}")
     if outcome.publish is not None:
         pub = outcome.publish
         parts.append(

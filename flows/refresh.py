@@ -186,6 +186,8 @@ def _player_table(outcome: stages.PlayerOutcome, seconds: dict[str, float]) -> l
             ("games rejected", p.parse_errors),
         ]
         rows += [(f"parse failed {m}", reason) for m, reason in sorted(p.failed_months.items())]
+    if outcome.unchanged is not None:
+        rows += [("summaries published", "0 (unchanged)"), ("snapshot id", outcome.unchanged)]
     if pub is not None:
         rows += [
             ("summaries published", len(SUMMARIES)),
@@ -236,9 +238,12 @@ def refresh_player(
                 )
             outcome.parse = _timed(seconds, "parse", lambda: parse_task(settings, name))
             outcome.warnings += outcome.parse.failed_months.values()
-            outcome.publish = _timed(
-                seconds, "summarise-publish", lambda: publish_task(settings, name)
-            )
+            # Checked in the flow, not a task: a no-op run costs no task run at all.
+            outcome.unchanged = stages.unchanged(settings, name)
+            if outcome.unchanged is None:
+                outcome.publish = _timed(
+                    seconds, "summarise-publish", lambda: publish_task(settings, name)
+                )
     except Exception as error:
         text = str(error) or type(error).__name__
         # The stages' own errors name the player already; anything else gets the name here.
@@ -258,7 +263,13 @@ def refresh_player(
             f"{name}: {len(outcome.warnings)} months not refreshed: " + "; ".join(outcome.warnings),
             outcome,
         )
-    logger.info("%s: %d games, snapshot %s", name, outcome.parse.games, outcome.publish.snapshot_id)
+    if outcome.unchanged is not None:
+        logger.info("%s: unchanged (snapshot %s)", name, outcome.unchanged)
+    else:
+        assert outcome.publish is not None
+        logger.info(
+            "%s: %d games, snapshot %s", name, outcome.parse.games, outcome.publish.snapshot_id
+        )
     return outcome
 
 
@@ -290,7 +301,8 @@ def _overview(outcomes: Sequence[stages.PlayerOutcome]) -> list[dict[str, str]]:
                 "state": "refreshed" if o.ok else "FAILED",
                 "months fetched": str(len(o.ingest.fetched)) if o.ingest else "",
                 "games": str(o.parse.games) if o.parse else "",
-                "snapshot": o.publish.snapshot_id if o.publish else "",
+                "snapshot": o.publish.snapshot_id if o.publish else (o.unchanged or ""),
+                "published": "yes" if o.publish else ("unchanged" if o.unchanged else "no"),
                 "why": o.error or "; ".join(o.warnings),
             }
         )

@@ -6,17 +6,19 @@ import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from adapters.chesscom import ChessComClient, ChessComError
 from adapters.ingest import IngestReport, fetch_player
-from adapters.lake import Lake
 from adapters.parsing import ParseReport, build_lake
-from adapters.publish import PublishReport, publish_player
 from adapters.raw_store import PlayerLockedError, RawStore
 from adapters.roster import tracked_timezone
-from adapters.warehouse import compute_summaries
+from adapters.unchanged import record_published, source_fingerprint, unchanged_snapshot
 from settings import Settings
 from transforms.usernames import normalize_username
+
+if TYPE_CHECKING:
+    from adapters.publish import PublishReport
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +35,8 @@ class PlayerOutcome:
     ingest: IngestReport | None = None
     parse: ParseReport | None = None
     publish: PublishReport | None = None
+    # The snapshot id still served when nothing changed since it was published (no publish).
+    unchanged: str | None = None
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
 
@@ -53,20 +57,41 @@ def parse(settings: Settings, username: str) -> ParseReport:
     return build_lake(settings, username)
 
 
+def player_timezone(settings: Settings, username: str) -> str:
+    """A tracked player's time zone is the roster's; PLAYER_TIMEZONES serves the others."""
+    return tracked_timezone(settings.resolved_database_url, username) or settings.timezone_for(
+        username
+    )
+
+
+def unchanged(settings: Settings, username: str) -> str | None:
+    """The published snapshot id when the lake, the summary registry and the time zone are what
+    it was computed from (a no-op refresh publishes nothing), else None."""
+    url = settings.resolved_database_url
+    fingerprint = source_fingerprint(
+        settings.lake_dir, username, player_timezone(settings, username), url
+    )
+    return unchanged_snapshot(settings.lake_dir, username, fingerprint, url)
+
+
 def summarise_and_publish(settings: Settings, username: str) -> PublishReport:
     """Compute every summary in DuckDB from the lake and publish them in one transaction."""
+    # Heavy imports here: a no-op refresh never summarises, and must not pay for DuckDB.
+    from adapters.lake import Lake
+    from adapters.publish import publish_player
+    from adapters.warehouse import compute_summaries
+
+    url = settings.resolved_database_url
     lake = Lake(settings.lake_dir)
-    # A tracked player's time zone is the roster's; PLAYER_TIMEZONES serves the others.
-    timezone = tracked_timezone(settings.resolved_database_url, username)
+    timezone = player_timezone(settings, username)
+    # Taken before the summaries: the player's lock keeps the lake as it is until the marker.
+    fingerprint = source_fingerprint(settings.lake_dir, username, timezone, url)
     summaries = compute_summaries(
-        lake.games_glob(username),
-        lake.moves_glob(username),
-        username,
-        timezone or settings.timezone_for(username),
+        lake.games_glob(username), lake.moves_glob(username), username, timezone
     )
-    return publish_player(
-        settings.resolved_database_url, username, summaries, lake.read_games(username)
-    )
+    report = publish_player(url, username, summaries, lake.read_games(username))
+    record_published(settings.lake_dir, username, fingerprint, report.snapshot_id)
+    return report
 
 
 def refresh_player(
@@ -97,7 +122,9 @@ def refresh_player(
             outcome.parse = parse(settings, name)
             # Both stages' failure messages already name the player and the month.
             outcome.warnings += outcome.parse.failed_months.values()
-            outcome.publish = summarise_and_publish(settings, name)
+            outcome.unchanged = unchanged(settings, name)
+            if outcome.unchanged is None:
+                outcome.publish = summarise_and_publish(settings, name)
     except (ChessComError, PlayerLockedError, LookupError, ValueError) as error:
         outcome.error = str(error)
     except Exception as error:
