@@ -128,3 +128,28 @@ def test_roster_flow_refreshes_tracked_players_in_their_time_zone(
     assert rows, "time_of_day published"
     # The roster's zone, not DEFAULT_TIMEZONE (UTC): the `local` rows are in Kiritimati.
     assert {row["timezone"] for row in rows if row["zone"] == "local"} == {"Pacific/Kiritimati"}
+
+
+def test_a_month_that_failed_fails_the_run_after_publishing_the_rest(
+    prefect_harness: None, fixtures_dir: Path, tmp_path: Path
+) -> None:
+    from adapters.mirror import Fault
+    from flows.refresh import refresh_player, using_settings
+
+    faults = {"/pub/player/shaunchess123/games/2023/07": [Fault.http(404, times=None)]}
+    with running_mirror(fixtures_dir, faults=faults) as mirror:
+        settings = _settings(tmp_path, mirror.base_url)
+        with using_settings(settings):
+            state = refresh_player("shaunchess123", return_state=True)
+    assert state.is_failed()
+    assert state.message is not None
+    assert "2023-07" in state.message
+    # The other months were published: every game of the fixture but July 2023's.
+    import json
+
+    month_dir = fixtures_dir / "shaunchess123"
+    total = sum(len(json.loads(p.read_bytes())["games"]) for p in month_dir.glob("*/*.json"))
+    july = len(json.loads((month_dir / "2023" / "07.json").read_bytes())["games"])
+    player = read_player(settings.resolved_database_url, "shaunchess123")
+    assert player is not None
+    assert player["game_count"] == total - july
