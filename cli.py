@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -12,7 +13,9 @@ from pydantic import ValidationError
 from rich.console import Console
 
 if TYPE_CHECKING:
-    from flows.stages import PlayerOutcome
+    from collections.abc import Iterator
+
+    from flows.stages import PlayerOutcome, StageListener
     from settings import Settings
 
 app = typer.Typer(
@@ -75,6 +78,46 @@ def _describe(outcome: PlayerOutcome) -> str:
     return "; ".join(parts)
 
 
+def _stage_text(player: str, stage: str, outcome: PlayerOutcome) -> str:
+    if stage == "fetch" and outcome.ingest is not None:
+        i = outcome.ingest
+        return f"{player}: {len(i.fetched)} months fetched ({i.months_listed} listed)"
+    if stage == "parse" and outcome.parse is not None:
+        return (
+            f"{player}: {outcome.parse.games} games parsed, {outcome.parse.parse_errors} rejected"
+        )
+    if stage == "publish":
+        return f"{player}: {'unchanged' if outcome.unchanged else 'published'}"
+    return f"{player}: failed"
+
+
+@contextlib.contextmanager
+def _progress(names: list[str]) -> Iterator[StageListener]:
+    """A bar per player on a terminal (fetch, parse, publish); plain lines on stderr otherwise."""
+    if not err.is_terminal:
+
+        def line(player: str, stage: str, outcome: PlayerOutcome) -> None:
+            err.print(_stage_text(player, stage, outcome), highlight=False, soft_wrap=True)
+
+        yield line
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err
+    ) as bars:
+        tasks = {name: bars.add_task(f"{name}: fetching", total=3) for name in names}
+
+        def bar(player: str, stage: str, outcome: PlayerOutcome) -> None:
+            task = tasks.get(player)
+            if task is None:
+                return
+            done = {"fetch": 1, "parse": 2, "publish": 3}.get(stage)
+            bars.update(task, description=_stage_text(player, stage, outcome), completed=done)
+
+        yield bar
+
+
 @app.command()
 def refresh(
     usernames: Annotated[
@@ -111,7 +154,10 @@ def refresh(
     else:
         from flows.stages import refresh_players
 
-        outcomes = refresh_players(settings, names, full=full, offline=offline)
+        with _progress(names) as on_stage:
+            outcomes = refresh_players(
+                settings, names, full=full, offline=offline, on_stage=on_stage
+            )
     for outcome in outcomes:
         if outcome.error is not None:
             err.print(f"[bold red]error:[/] {outcome.error}", highlight=False, soft_wrap=True)

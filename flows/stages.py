@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -25,6 +25,13 @@ logger = logging.getLogger(__name__)
 # Chess.com allows one request in flight anyway (the client serialises them), so more threads
 # than this only wait; they still overlap one player's parsing with another's download.
 MAX_PLAYERS_IN_PARALLEL = 4
+
+# Told each time a player's stage ends: (player, stage, outcome so far); the CLI draws progress.
+StageListener = Callable[[str, str, "PlayerOutcome"], None]
+
+
+def _quiet(_player: str, _stage: str, _outcome: PlayerOutcome) -> None:
+    return None
 
 
 @dataclass
@@ -101,9 +108,11 @@ def refresh_player(
     full: bool = False,
     offline: bool = False,
     client: ChessComClient | None = None,
+    on_stage: StageListener = _quiet,
 ) -> PlayerOutcome:
     """Run every stage for one player; a failure is reported, never raised."""
     outcome = PlayerOutcome(username=username)
+    shown = username
     try:
         name = normalize_username(username)
         outcome.username = name
@@ -114,6 +123,7 @@ def refresh_player(
                 outcome.ingest = ingest(settings, name, full=full, client=client)
                 name = outcome.ingest.username
                 outcome.warnings += outcome.ingest.failed.values()
+                on_stage(shown, "fetch", outcome)
             elif not RawStore(settings.raw_dir).stored_months(name):
                 raise LookupError(
                     f"no stored archives for {name!r} under {settings.raw_dir}: "
@@ -122,20 +132,29 @@ def refresh_player(
             outcome.parse = parse(settings, name)
             # Both stages' failure messages already name the player and the month.
             outcome.warnings += outcome.parse.failed_months.values()
+            on_stage(shown, "parse", outcome)
             outcome.unchanged = unchanged(settings, name)
             if outcome.unchanged is None:
                 outcome.publish = summarise_and_publish(settings, name)
+            on_stage(shown, "publish", outcome)
     except (ChessComError, PlayerLockedError, LookupError, ValueError) as error:
         outcome.error = str(error)
     except Exception as error:
         # One player's unexpected failure must not stop the others; the log keeps the traceback.
         logger.exception("refresh of %s failed", username)
         outcome.error = f"{username}: {type(error).__name__}: {error}"
+    if outcome.error is not None:
+        on_stage(shown, "failed", outcome)
     return outcome
 
 
 def refresh_players(
-    settings: Settings, usernames: Sequence[str], *, full: bool = False, offline: bool = False
+    settings: Settings,
+    usernames: Sequence[str],
+    *,
+    full: bool = False,
+    offline: bool = False,
+    on_stage: StageListener = _quiet,
 ) -> list[PlayerOutcome]:
     """Refresh several players side by side, sharing one polite Chess.com client."""
     with ChessComClient(settings) as client:
@@ -144,7 +163,7 @@ def refresh_players(
             return list(
                 pool.map(
                     lambda name: refresh_player(
-                        settings, name, full=full, offline=offline, client=client
+                        settings, name, full=full, offline=offline, client=client, on_stage=on_stage
                     ),
                     usernames,
                 )
