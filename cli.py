@@ -15,6 +15,7 @@ from rich.console import Console
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from adapters.database import Database
     from flows.stages import PlayerOutcome, StageListener
     from settings import Settings
 
@@ -52,6 +53,17 @@ def _settings() -> Settings:
             f"{'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in error.errors()
         )
         raise _fail(f"invalid settings: {problems}") from None
+
+
+def _database(settings: Settings, *, api: bool = False) -> Database:
+    """The publish target (api=True: the API's read-only connection), checked once here: a bad
+    DATABASE_URL or API_DATABASE_URL is one line, not a traceback."""
+    from adapters.database import Database, DatabaseUrlError
+
+    try:
+        return Database.for_api(settings) if api else Database.from_settings(settings)
+    except DatabaseUrlError as error:
+        raise _fail(str(error)) from None
 
 
 def _describe(outcome: PlayerOutcome) -> str:
@@ -144,7 +156,7 @@ def refresh(
     if not names:
         from adapters.roster import list_players
 
-        names = [p.username for p in list_players(settings.resolved_database_url)]
+        names = [p.username for p in list_players(_database(settings))]
         if not names:
             raise _fail("no USER given and the roster is empty: `chess-patterns track add USER`")
     if os.environ.get("PREFECT_API_URL"):
@@ -217,12 +229,14 @@ def serve(
     from api.app import create_app
 
     settings = _settings()
-    if settings.resolved_database_url.startswith("sqlite"):
+    database = _database(settings)
+    if database.dialect == "sqlite":
         # The embedded database may not exist before the first refresh: create its tables so a
         # player not yet published answers 404, not 503. PostgreSQL is migrated by `db upgrade`.
         from adapters.migrations import upgrade_schema
 
-        upgrade_schema(settings.resolved_database_url)
+        upgrade_schema(database)
+    _database(settings, api=True)
     uvicorn.run(create_app(settings), host=host, port=port, access_log=False)
 
 
@@ -252,11 +266,11 @@ def report(
 ) -> None:
     """Print every published summary of a player as tables in the terminal.
 
-    Reads DATABASE_URL (or DATA_DIR for the embedded SQLite).
+    Reads DATABASE_URL (or DATA_DIR for the embedded SQLite). Every table comes from one
+    snapshot, read in one transaction, even while the player is being published again.
     """
-    from adapters.publish import read_player, read_summary_rows
-    from adapters.report import render_report
-    from transforms.catalogue import SUMMARIES
+    from adapters.reads import read_published
+    from report import render_report
     from transforms.usernames import InvalidUsernameError, normalize_username
 
     settings = _settings()
@@ -264,11 +278,10 @@ def report(
         name = normalize_username(username)
     except InvalidUsernameError as error:
         raise _fail(str(error)) from None
-    url = settings.resolved_database_url
-    if read_player(url, name) is None:
+    published = read_published(_database(settings), name)
+    if published is None:
         raise _fail(f"{name!r} has not been published yet: run `chess-patterns refresh {name}`")
-    tables = {s.name: read_summary_rows(url, name, s.name) for s in SUMMARIES}
-    render_report(out, name, tables)
+    render_report(out, name, published.summaries)
 
 
 @track_app.command("add")
@@ -280,13 +293,13 @@ def track_add(
     ] = None,
 ) -> None:
     """Put a player on the roster (or change its time zone). Reads DATABASE_URL (or DATA_DIR)."""
-    from adapters.migrations import PublishError
+    from adapters.database import PublishError
     from adapters.roster import add_player
     from transforms.usernames import InvalidUsernameError
 
     settings = _settings()
     try:
-        player = add_player(settings.resolved_database_url, username, timezone)
+        player = add_player(_database(settings), username, timezone)
     except (InvalidUsernameError, ValueError, PublishError) as error:
         raise _fail(str(error)) from None
     zone = player.timezone or f"{settings.timezone_for(player.username)} (default)"
@@ -296,13 +309,13 @@ def track_add(
 @track_app.command("remove")
 def track_remove(username: Annotated[str, typer.Argument(help="A tracked player.")]) -> None:
     """Take a player off the roster; its published summaries stay. Reads DATABASE_URL."""
-    from adapters.migrations import PublishError
+    from adapters.database import PublishError
     from adapters.roster import remove_player
     from transforms.usernames import InvalidUsernameError
 
     settings = _settings()
     try:
-        removed = remove_player(settings.resolved_database_url, username)
+        removed = remove_player(_database(settings), username)
     except (InvalidUsernameError, PublishError) as error:
         raise _fail(str(error)) from None
     if not removed:
@@ -316,7 +329,7 @@ def track_list() -> None:
     from adapters.roster import list_players
 
     settings = _settings()
-    for player in list_players(settings.resolved_database_url):
+    for player in list_players(_database(settings)):
         zone = player.timezone or f"{settings.timezone_for(player.username)} (default)"
         out.print(f"{player.username}\t{zone}", highlight=False)
 
@@ -326,8 +339,7 @@ def upgrade() -> None:
     """Create or upgrade the published tables. Reads DATABASE_URL (or DATA_DIR)."""
     from adapters.migrations import upgrade_schema
 
-    settings = _settings()
-    applied = upgrade_schema(settings.resolved_database_url)
+    applied = upgrade_schema(_database(_settings()))
     out.print(f"applied {len(applied)} migrations" + (f": {', '.join(applied)}" if applied else ""))
 
 

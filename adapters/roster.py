@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, inspect
 
-from adapters.db import dialect_of, make_engine, sql, sqlite_path, utc_text
+from adapters.database import Database
+from adapters.db import sql, utc_text
 from adapters.migrations import SchemaNotCurrentError, ensure_schema
 from transforms.usernames import normalize_username
 
@@ -46,14 +47,14 @@ def _require_table(conn: Connection) -> None:
         )
 
 
-def add_player(database_url: str, username: str, timezone: str | None = None) -> TrackedPlayer:
+def add_player(database: Database, username: str, timezone: str | None = None) -> TrackedPlayer:
     """Puts a player on the roster (or changes its time zone); returns the stored entry."""
     name = normalize_username(username)
     zone = check_timezone(timezone) if timezone is not None else None
-    ensure_schema(database_url)
-    if dialect_of(database_url) == "sqlite":
-        sqlite_path(database_url).parent.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(database_url, read_only=False, pooled=False)
+    ensure_schema(database)
+    if database.path is not None:
+        database.path.parent.mkdir(parents=True, exist_ok=True)
+    engine = database.engine()
     try:
         with engine.begin() as conn:
             _require_table(conn)
@@ -63,14 +64,14 @@ def add_player(database_url: str, username: str, timezone: str | None = None) ->
             )
     finally:
         engine.dispose()
-    return next(p for p in list_players(database_url) if p.username == name)
+    return next(p for p in list_players(database) if p.username == name)
 
 
-def remove_player(database_url: str, username: str) -> bool:
+def remove_player(database: Database, username: str) -> bool:
     """Takes a player off the roster; False when it was not on it. Published rows stay."""
     name = normalize_username(username)
-    ensure_schema(database_url)
-    engine = make_engine(database_url, read_only=False, pooled=False)
+    ensure_schema(database)
+    engine = database.engine()
     try:
         with engine.begin() as conn:
             _require_table(conn)
@@ -79,11 +80,11 @@ def remove_player(database_url: str, username: str) -> bool:
         engine.dispose()
 
 
-def list_players(database_url: str) -> list[TrackedPlayer]:
+def list_players(database: Database) -> list[TrackedPlayer]:
     """The roster in name order; empty when the database or the table does not exist yet."""
-    if dialect_of(database_url) == "sqlite" and not sqlite_path(database_url).exists():
+    if not database.exists():
         return []
-    engine = make_engine(database_url, read_only=True, pooled=False)
+    engine = database.reader().engine()
     try:
         with engine.connect() as conn:
             if not inspect(conn).has_table("tracked_players"):
@@ -96,11 +97,11 @@ def list_players(database_url: str) -> list[TrackedPlayer]:
         engine.dispose()
 
 
-def tracked_timezone(database_url: str, username: str) -> str | None:
+def tracked_timezone(database: Database, username: str) -> str | None:
     """The time zone the roster gives a player, or None (not tracked, or no zone set)."""
-    if dialect_of(database_url) == "sqlite" and not sqlite_path(database_url).exists():
+    if not database.exists():
         return None
-    engine = make_engine(database_url, read_only=True, pooled=False)
+    engine = database.reader().engine()
     try:
         with engine.connect() as conn:
             if not inspect(conn).has_table("tracked_players"):

@@ -11,9 +11,10 @@ from pathlib import Path
 
 from sqlalchemy import inspect
 
-from adapters.db import SQL_DIR, dialect_of, fetch_player, make_engine, sqlite_path
+from adapters.database import Database
+from adapters.db import SQL_DIR, fetch_player
 from adapters.raw_store import atomic_write
-from transforms.catalogue import SUMMARIES
+from transforms.registry import SUMMARIES
 from transforms.usernames import normalize_username
 
 # Beside the lake's tables (adapters/lake.py lays out <root>/<table>/username=<u>/month=<m>/).
@@ -31,12 +32,12 @@ def _registry_digest() -> str:
     return digest.hexdigest()
 
 
-def source_fingerprint(lake_root: Path, username: str, timezone: str, database_url: str) -> str:
+def source_fingerprint(lake_root: Path, username: str, timezone: str, database: Database) -> str:
     """What the summaries of a player are computed from: every lake partition (its tag and its
     files' size and mtime), the summary registry, the time zone and the publish target."""
     user = normalize_username(username)
     digest = hashlib.sha256()
-    digest.update(f"{user}\0{timezone}\0{database_url}\0{_registry_digest()}\0".encode())
+    digest.update(f"{user}\0{timezone}\0{database.url}\0{_registry_digest()}\0".encode())
     for table in ("games", "moves"):
         base = Path(lake_root) / table / f"username={user}"
         for path in sorted(base.glob("month=*/*")):
@@ -60,10 +61,10 @@ def record_published(lake_root: Path, username: str, fingerprint: str, snapshot_
     atomic_write(path, json.dumps(body, sort_keys=True).encode())
 
 
-def _published_snapshot(database_url: str, username: str) -> str | None:
-    if dialect_of(database_url) == "sqlite" and not sqlite_path(database_url).exists():
+def _published_snapshot(database: Database, username: str) -> str | None:
+    if not database.exists():
         return None
-    engine = make_engine(database_url, read_only=True, pooled=False)
+    engine = database.reader().engine()
     try:
         with engine.connect() as conn:
             if not inspect(conn).has_table("players"):
@@ -75,7 +76,7 @@ def _published_snapshot(database_url: str, username: str) -> str | None:
 
 
 def unchanged_snapshot(
-    lake_root: Path, username: str, fingerprint: str, database_url: str
+    lake_root: Path, username: str, fingerprint: str, database: Database
 ) -> str | None:
     """The published snapshot id when it was computed from this very fingerprint, else None."""
     try:
@@ -85,5 +86,5 @@ def unchanged_snapshot(
     if not isinstance(marker, dict) or marker.get("fingerprint") != fingerprint:
         return None
     # Someone may have published another snapshot since (or dropped the player): ask the target.
-    published = _published_snapshot(database_url, normalize_username(username))
+    published = _published_snapshot(database, normalize_username(username))
     return published if published is not None and published == marker.get("snapshot_id") else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob as globlib
 import re
 import zoneinfo
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -12,19 +13,12 @@ from typing import Literal
 import duckdb
 import polars as pl
 
-from transforms.catalogue import SUMMARIES, ColumnType, Summary
+from transforms.registry import SUMMARIES, Summary
+from transforms.schema import POLARS_TYPES
 from transforms.usernames import normalize_username
 
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql" / "warehouse"
 
-_POLARS_TYPES: dict[ColumnType, pl.DataType] = {
-    "text": pl.Utf8(),
-    "integer": pl.Int64(),
-    "real": pl.Float64(),
-    "boolean": pl.Boolean(),
-    "timestamp": pl.Datetime("us", "UTC"),
-    "date": pl.Date(),
-}
 _PARAMETER = re.compile(r"\$([a-z_]+)")
 
 
@@ -110,11 +104,11 @@ def _load_parquet(
 
 
 def _run_all(
-    con: duckdb.DuckDBPyConnection, username: str, timezone: str
+    con: duckdb.DuckDBPyConnection, username: str, timezone: str, registry: Sequence[Summary]
 ) -> dict[str, pl.DataFrame]:
     params: dict[str, object] = {"username": username, "timezone": timezone}
     _execute(con, "_base", params)
-    return {summary.name: _run_one(con, summary, params) for summary in SUMMARIES}
+    return {summary.name: _run_one(con, summary, params) for summary in registry}
 
 
 def _run_one(
@@ -129,10 +123,10 @@ def _run_one(
     if frame.columns != expected:
         raise SummarySqlError(
             f"sql/warehouse/{summary.name}.sql returned columns {frame.columns}, but the registry "
-            f"(transforms/catalogue.py) lists {expected}; make them agree."
+            f"(transforms/registry.py) lists {expected}; make them agree."
         )
     return frame.select(
-        pl.col(c.name).cast(_POLARS_TYPES[c.type], strict=True) for c in summary.columns
+        pl.col(c.name).cast(POLARS_TYPES[c.type], strict=True) for c in summary.columns
     )
 
 
@@ -144,20 +138,32 @@ def _prepare(username: str, timezone: str) -> tuple[duckdb.DuckDBPyConnection, s
 
 
 def compute_summaries(
-    games_glob: str, moves_glob: str, username: str, timezone: str = "UTC"
+    games_glob: str,
+    moves_glob: str,
+    username: str,
+    timezone: str = "UTC",
+    *,
+    registry: Sequence[Summary] = SUMMARIES,
 ) -> dict[str, pl.DataFrame]:
-    """Every summary of one player, in catalogue order, from the Parquet files the globs match."""
+    """Every summary of one player, in registry order, from the Parquet files the globs match.
+
+    registry: the summaries to compute (the real one unless a test passes its own)."""
     con, user, tz = _prepare(username, timezone)
     try:
         _load_parquet(con, "games", games_glob, user)
         _load_parquet(con, "moves", moves_glob, user)
-        return _run_all(con, user, tz)
+        return _run_all(con, user, tz, registry)
     finally:
         con.close()
 
 
 def compute_summaries_from_frames(
-    games: pl.DataFrame, moves: pl.DataFrame, username: str, timezone: str = "UTC"
+    games: pl.DataFrame,
+    moves: pl.DataFrame,
+    username: str,
+    timezone: str = "UTC",
+    *,
+    registry: Sequence[Summary] = SUMMARIES,
 ) -> dict[str, pl.DataFrame]:
     """The same SQL over in-memory frames (tests, benchmarks)."""
     con, user, tz = _prepare(username, timezone)
@@ -170,6 +176,6 @@ def compute_summaries_from_frames(
             con.register(f"{table}_frame", frame)
             _insert(con, table, "frame", set(frame.columns), {"username": user})
             con.unregister(f"{table}_frame")
-        return _run_all(con, user, tz)
+        return _run_all(con, user, tz, registry)
     finally:
         con.close()

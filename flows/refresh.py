@@ -22,14 +22,16 @@ from prefect.tasks import Task, exponential_backoff
 from sqlalchemy.exc import OperationalError
 
 from adapters.chesscom import ChessComClient, ChessComUnavailableError
+from adapters.database import Database, PublishError
 from adapters.ingest import IngestReport
+from adapters.migrations import SchemaNotCurrentError
 from adapters.parsing import ParseReport
 from adapters.publish import PublishReport
 from adapters.raw_store import PlayerLockedError, RawStore
 from adapters.roster import list_players
 from flows import stages
 from settings import Settings
-from transforms.catalogue import SUMMARIES
+from transforms.registry import SUMMARIES
 from transforms.usernames import normalize_username
 
 T = TypeVar("T")
@@ -111,12 +113,13 @@ def chesscom_slot() -> contextlib.AbstractContextManager[object]:
 
 
 def _transient(
-    kinds: tuple[type[BaseException], ...],
+    kinds: tuple[type[BaseException], ...], never: tuple[type[BaseException], ...] = ()
 ) -> Callable[[Task[Any, Any], TaskRun, State[Any]], bool]:
     """Retry only failures that another attempt can fix (Chess.com or the database away)."""
 
     def condition(_task: Task[Any, Any], _run: TaskRun, state: State[Any]) -> bool:
-        return isinstance(state.result(raise_on_failure=False), kinds)
+        error = state.result(raise_on_failure=False)
+        return isinstance(error, kinds) and not isinstance(error, never)
 
     return condition
 
@@ -147,7 +150,9 @@ def parse_task(settings: Settings, username: str) -> ParseReport:
     retries=2,
     retry_delay_seconds=exponential_backoff(backoff_factor=10),
     retry_jitter_factor=0.5,
-    retry_condition_fn=_transient((OperationalError,)),
+    # PublishError: the database's own retries ran out (e.g. Neon still waking up); a schema
+    # that needs `db upgrade` will not fix itself.
+    retry_condition_fn=_transient((OperationalError, PublishError), never=(SchemaNotCurrentError,)),
 )
 def publish_task(settings: Settings, username: str) -> PublishReport:
     """Every summary from the lake in DuckDB, published in one transaction."""
@@ -330,7 +335,7 @@ def refresh_players(
     names = (
         list(usernames)
         if usernames
-        else [p.username for p in list_players(settings.resolved_database_url)]
+        else [p.username for p in list_players(Database.from_settings(settings))]
     )
     if not names:
         logger.warning("no players to refresh: add some with `chess-patterns track add USER`")

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from adapters.chesscom import ChessComClient, ChessComError
+from adapters.database import Database
 from adapters.ingest import IngestReport, fetch_player
 from adapters.parsing import ParseReport, build_lake
 from adapters.raw_store import PlayerLockedError, RawStore
@@ -66,19 +67,18 @@ def parse(settings: Settings, username: str) -> ParseReport:
 
 def player_timezone(settings: Settings, username: str) -> str:
     """A tracked player's time zone is the roster's; PLAYER_TIMEZONES serves the others."""
-    return tracked_timezone(settings.resolved_database_url, username) or settings.timezone_for(
-        username
-    )
+    database = Database.from_settings(settings)
+    return tracked_timezone(database, username) or settings.timezone_for(username)
 
 
 def unchanged(settings: Settings, username: str) -> str | None:
     """The published snapshot id when the lake, the summary registry and the time zone are what
     it was computed from (a no-op refresh publishes nothing), else None."""
-    url = settings.resolved_database_url
+    database = Database.from_settings(settings)
     fingerprint = source_fingerprint(
-        settings.lake_dir, username, player_timezone(settings, username), url
+        settings.lake_dir, username, player_timezone(settings, username), database
     )
-    return unchanged_snapshot(settings.lake_dir, username, fingerprint, url)
+    return unchanged_snapshot(settings.lake_dir, username, fingerprint, database)
 
 
 def summarise_and_publish(settings: Settings, username: str) -> PublishReport:
@@ -88,15 +88,15 @@ def summarise_and_publish(settings: Settings, username: str) -> PublishReport:
     from adapters.publish import publish_player
     from adapters.warehouse import compute_summaries
 
-    url = settings.resolved_database_url
+    database = Database.from_settings(settings)
     lake = Lake(settings.lake_dir)
     timezone = player_timezone(settings, username)
     # Taken before the summaries: the player's lock keeps the lake as it is until the marker.
-    fingerprint = source_fingerprint(settings.lake_dir, username, timezone, url)
+    fingerprint = source_fingerprint(settings.lake_dir, username, timezone, database)
     summaries = compute_summaries(
         lake.games_glob(username), lake.moves_glob(username), username, timezone
     )
-    report = publish_player(url, username, summaries, lake.read_games(username))
+    report = publish_player(database, username, summaries, lake.read_games(username))
     record_published(settings.lake_dir, username, fingerprint, report.snapshot_id)
     return report
 

@@ -11,7 +11,6 @@ import json
 import os
 import re
 import shlex
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -19,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, free_port
 
 DOCKERFILE = (REPO / "Dockerfile").read_text(encoding="utf-8")
 RAILWAY = json.loads((REPO / "railway.json").read_text(encoding="utf-8"))
@@ -41,13 +40,6 @@ def _final_install_command() -> list[str]:
     while "=" in words[0]:
         words.pop(0)
     return words
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _rss_bytes(pid: int) -> int:
@@ -79,7 +71,7 @@ def test_the_image_environment_serves_the_api(tmp_path: Path) -> None:
     executable = venv / "bin" / "chess-patterns"
     assert executable.exists()
 
-    port = _free_port()
+    port = free_port()
     # Run from an empty folder: nothing may be imported from the work tree.
     workdir = tmp_path / "run"
     workdir.mkdir()

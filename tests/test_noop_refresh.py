@@ -6,9 +6,9 @@ import os
 import sqlite3
 from pathlib import Path
 
-from adapters.db import sqlite_path
+from adapters.database import Database
 from adapters.mirror import running_mirror
-from adapters.publish import read_player, read_summary_rows
+from adapters.reads import read_player, read_summary_rows
 from adapters.roster import add_player
 from flows.stages import PlayerOutcome, refresh_players
 from settings import Settings
@@ -25,7 +25,7 @@ def test_noop_refresh_skips_summaries_and_publish_until_something_changes(
 ) -> None:
     with running_mirror(fixtures_dir) as mirror:
         settings = Settings(chesscom_base_url=mirror.base_url, data_dir=tmp_path / "data")
-        url = settings.resolved_database_url
+        url = Database.from_settings(settings)
         first = _refresh(settings)
         assert first.publish is not None
         assert first.unchanged is None
@@ -51,7 +51,7 @@ def test_noop_refresh_skips_summaries_and_publish_until_something_changes(
         assert _refresh(settings).publish is not None
 
         # The published database lost the player (restored from a backup, say): publish again.
-        with sqlite3.connect(sqlite_path(url)) as conn:
+        with sqlite3.connect(str(url.path)) as conn:
             conn.execute("delete from players where username = 'wizardchiken'")
         restored = _refresh(settings)
         assert restored.publish is not None

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from adapters.database import Database
 from adapters.migrations import upgrade_schema
 from adapters.roster import list_players, tracked_timezone
 from cli import app
@@ -25,12 +26,12 @@ def _roster_round_trip(url: str) -> None:
     code, output = _track(url, "list")
     assert code == 0
     assert output.split() == ["hikaru", "America/New_York", "magnuscarlsen", "UTC", "(default)"]
-    assert tracked_timezone(url, "hikaru") == "America/New_York"
+    assert tracked_timezone(Database.from_url(url), "hikaru") == "America/New_York"
     # Adding again without a zone keeps the one set; with a zone, changes it.
     assert _track(url, "add", "hikaru")[0] == 0
-    assert tracked_timezone(url, "hikaru") == "America/New_York"
+    assert tracked_timezone(Database.from_url(url), "hikaru") == "America/New_York"
     assert _track(url, "add", "hikaru", "--timezone", "Europe/Oslo")[0] == 0
-    assert tracked_timezone(url, "hikaru") == "Europe/Oslo"
+    assert tracked_timezone(Database.from_url(url), "hikaru") == "Europe/Oslo"
 
     code, output = _track(url, "add", "someone", "--timezone", "Mars/Olympus")
     assert code == 1
@@ -40,7 +41,7 @@ def _roster_round_trip(url: str) -> None:
     assert "username" in output
 
     assert _track(url, "remove", "hikaru")[0] == 0
-    assert [p.username for p in list_players(url)] == ["magnuscarlsen"]
+    assert [p.username for p in list_players(Database.from_url(url))] == ["magnuscarlsen"]
     code, output = _track(url, "remove", "hikaru")
     assert code == 1
     assert "not on the roster" in output
@@ -48,7 +49,9 @@ def _roster_round_trip(url: str) -> None:
 
 def test_roster_on_the_embedded_database(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'published.sqlite'}"
-    assert list_players(url) == []  # no database yet: an empty roster, not an error
+    assert (
+        list_players(Database.from_url(url)) == []
+    )  # no database yet: an empty roster, not an error
     _roster_round_trip(url)
 
 
@@ -57,5 +60,5 @@ def test_roster_on_postgresql_after_db_upgrade(postgres_url: str) -> None:
     code, output = _track(postgres_url, "add", "hikaru")
     assert code == 1
     assert "chess-patterns db upgrade" in output
-    upgrade_schema(postgres_url)
+    upgrade_schema(Database.from_url(postgres_url))
     _roster_round_trip(postgres_url)

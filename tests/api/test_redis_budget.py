@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import random
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -20,21 +19,16 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 
+from adapters.database import Database
 from adapters.publish import publish_player
 from api.app import create_app
 from tests.api.conftest import make_settings
 from tests.api.sample import ALICE_GAMES, ALICE_RESULTS, games_frame, results_frame
+from tests.conftest import free_port
 
 PLAYERS = [f"reader{i:02d}" for i in range(20)]
 REQUESTS = 10_000
 DAILY_COMMAND_BUDGET = 10_000
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture
@@ -43,7 +37,7 @@ def private_redis(tmp_path: Path) -> Iterator[str]:
     binary = shutil.which("redis-server") or "/usr/bin/redis-server"
     if not Path(binary).exists():
         pytest.fail("redis-server is not installed (.ci/run installs it)")
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
         cwd=tmp_path,
@@ -97,7 +91,7 @@ def test_ten_thousand_requests_stay_inside_a_day_of_free_redis(
     database_url = f"sqlite:///{tmp_path / 'serving.sqlite'}"
     for player in PLAYERS:
         publish_player(
-            database_url,
+            Database.from_url(database_url),
             player,
             {"results": results_frame(player, ALICE_RESULTS)},
             games_frame(player, ALICE_GAMES),

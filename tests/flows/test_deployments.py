@@ -20,8 +20,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from adapters.database import Database
 from adapters.mirror import Fault, running_mirror
-from adapters.publish import read_player
+from adapters.reads import read_player
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -82,7 +83,7 @@ def test_readme_commands_deploy_and_run_a_player(fixtures_dir: Path, tmp_path: P
             CHESSCOM_BASE_URL=mirror.base_url,
             DATA_DIR=str(tmp_path / "data"),
         )
-        database_url = f"sqlite:///{(tmp_path / 'data' / 'patterns.sqlite').resolve()}"
+        database = Database.from_url(f"sqlite:///{tmp_path / 'data' / 'patterns.sqlite'}")
         prefect, cli = str(BIN / "prefect"), str(BIN / "chess-patterns")
         server = [prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)]
         with _background(server, env, tmp_path / "server.log"):
@@ -135,8 +136,8 @@ def test_readme_commands_deploy_and_run_a_player(fixtures_dir: Path, tmp_path: P
 
     # Both players published from their own flow runs, and Chess.com (the mirror) saw each
     # archives list and never two requests at once although the two runs overlapped.
-    assert read_player(database_url, "shaunchess123")["game_count"] == 201  # type: ignore[index]
-    assert read_player(database_url, "wizardchiken")["game_count"] == 15  # type: ignore[index]
+    assert read_player(database, "shaunchess123")["game_count"] == 201  # type: ignore[index]
+    assert read_player(database, "wizardchiken")["game_count"] == 15  # type: ignore[index]
     paths = [record.path for record in mirror.log()]
     assert all(any(p in path for path in paths) for p in PLAYERS)
     assert max(record.in_flight for record in mirror.log()) == 1

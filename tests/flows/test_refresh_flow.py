@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from adapters.database import Database
 from adapters.mirror import running_mirror
-from adapters.publish import read_player, read_summary_rows
+from adapters.reads import read_player, read_summary_rows
 from adapters.roster import add_player
 from settings import Settings
 
@@ -66,17 +67,17 @@ def test_roster_run_fails_naming_the_player_and_refreshes_the_other(
     assert "nosuchplayer404" in state.message
     assert "404" in state.message
     assert "wizardchiken" not in state.message.split(":")[0]
-    database_url = settings.resolved_database_url
-    player = read_player(database_url, "wizardchiken")
+    database = Database.from_settings(settings)
+    player = read_player(database, "wizardchiken")
     assert player is not None
     assert player["game_count"] == 15  # fixtures README: wizardchiken 2023/01 has 15 games
     overall = [
         row
-        for row in read_summary_rows(database_url, "wizardchiken", "results")
+        for row in read_summary_rows(database, "wizardchiken", "results")
         if row["time_class"] == "all" and row["color"] == "all"
     ]
     assert [row["games"] for row in overall] == [15]
-    assert read_player(database_url, "nosuchplayer404") is None
+    assert read_player(database, "nosuchplayer404") is None
 
     # Each player is its own flow run, named for what ran, and its state tells the truth.
     today = f"{datetime.now(UTC):%Y-%m-%d}"
@@ -110,7 +111,7 @@ def test_unreachable_chesscom_fails_the_player_run(
     assert state.is_failed()
     assert state.message is not None
     assert "unreachable" in state.message
-    assert read_player(settings.resolved_database_url, "shaunchess123") is None
+    assert read_player(Database.from_settings(settings), "shaunchess123") is None
 
 
 def test_roster_flow_refreshes_tracked_players_in_their_time_zone(
@@ -120,11 +121,11 @@ def test_roster_flow_refreshes_tracked_players_in_their_time_zone(
 
     with running_mirror(fixtures_dir) as mirror:
         settings = _settings(tmp_path, mirror.base_url)
-        add_player(settings.resolved_database_url, "wizardchiken", "Pacific/Kiritimati")
+        add_player(Database.from_settings(settings), "wizardchiken", "Pacific/Kiritimati")
         with using_settings(settings):
             outcomes = refresh_players()
     assert [o.username for o in outcomes] == ["wizardchiken"]
-    rows = read_summary_rows(settings.resolved_database_url, "wizardchiken", "time_of_day")
+    rows = read_summary_rows(Database.from_settings(settings), "wizardchiken", "time_of_day")
     assert rows, "time_of_day published"
     # The roster's zone, not DEFAULT_TIMEZONE (UTC): the `local` rows are in Kiritimati.
     assert {row["timezone"] for row in rows if row["zone"] == "local"} == {"Pacific/Kiritimati"}
@@ -150,6 +151,6 @@ def test_a_month_that_failed_fails_the_run_after_publishing_the_rest(
     month_dir = fixtures_dir / "shaunchess123"
     total = sum(len(json.loads(p.read_bytes())["games"]) for p in month_dir.glob("*/*.json"))
     july = len(json.loads((month_dir / "2023" / "07.json").read_bytes())["games"])
-    player = read_player(settings.resolved_database_url, "shaunchess123")
+    player = read_player(Database.from_settings(settings), "shaunchess123")
     assert player is not None
     assert player["game_count"] == total - july
