@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from adapters.database import Database
-    from flows.stages import PlayerOutcome, StageListener
+    from pipeline.refresh import PlayerOutcome, StageListener
     from settings import Settings
 
 app = typer.Typer(
@@ -68,8 +68,8 @@ def _database(settings: Settings, *, api: bool = False) -> Database:
 
 def _describe(outcome: PlayerOutcome) -> str:
     parts: list[str] = []
-    if outcome.ingest is not None:
-        i = outcome.ingest
+    if outcome.fetch is not None:
+        i = outcome.fetch
         parts.append(
             f"{i.months_listed} months listed, {len(i.fetched)} fetched, "
             f"{len(i.unchanged)} unchanged, {len(i.failed)} failed"
@@ -91,8 +91,8 @@ def _describe(outcome: PlayerOutcome) -> str:
 
 
 def _stage_text(player: str, stage: str, outcome: PlayerOutcome) -> str:
-    if stage == "fetch" and outcome.ingest is not None:
-        i = outcome.ingest
+    if stage == "fetch" and outcome.fetch is not None:
+        i = outcome.fetch
         return f"{player}: {len(i.fetched)} months fetched ({i.months_listed} listed)"
     if stage == "parse" and outcome.parse is not None:
         return (
@@ -164,7 +164,7 @@ def refresh(
 
         outcomes = run_refresh(settings, names, full=full, offline=offline)
     else:
-        from flows.stages import refresh_players
+        from pipeline.refresh import refresh_players
 
         with _progress(names) as on_stage:
             outcomes = refresh_players(
@@ -198,13 +198,13 @@ def import_(
 
     Reads DATA_DIR. Follow with `chess-patterns refresh USER --offline` to publish them.
     """
-    from adapters.ingest import import_files
-    from adapters.raw_store import PlayerLockedError
+    from adapters.raw_store import PlayerLockedError, RawStore
+    from pipeline.imports import import_files
     from transforms.usernames import normalize_username
 
     settings = _settings()
     try:
-        report = import_files(settings, normalize_username(username), files)
+        report = import_files(RawStore(settings.raw_dir), normalize_username(username), files)
     except (ValueError, OSError, PlayerLockedError) as error:
         raise _fail(str(error)) from None
     out.print(
@@ -253,7 +253,7 @@ def mirror(
 
     Point CHESSCOM_BASE_URL at http://HOST:PORT/pub to refresh from it. Reads no settings.
     """
-    from adapters.mirror import serve_mirror
+    from mirror import serve_mirror
 
     if not directory.is_dir():
         raise _fail(f"{directory} is not a folder of archives (<user>/<YYYY>/<MM>.json)")

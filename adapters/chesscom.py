@@ -24,7 +24,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from adapters.raw_store import check_month
+from adapters.raw_store import check_month, is_month
 from settings import Settings
 from transforms.usernames import InvalidUsernameError, normalize_username
 
@@ -216,9 +216,15 @@ class ChessComClient:
         backoff_base_seconds: float = 1.0,
         backoff_cap_seconds: float = 60.0,
         connect_retries: int = 2,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
         request_gate: RequestGate | None = None,
     ) -> None:
         self.settings = settings
+        # The retry loop's clock seam: tests pass a fake clock whose sleep moves its monotonic,
+        # so retry budgets and Retry-After are checked exactly, without waiting for them.
+        self._sleep = sleep
+        self._monotonic = monotonic
         self.base_url = settings.chesscom_base_url.rstrip("/")
         self.request_gate = request_gate or machine_request_gate(self.base_url)
         self.backoff_base = backoff_base_seconds
@@ -264,7 +270,7 @@ class ChessComClient:
         months: list[str] = []
         for url in data["archives"]:
             match = _ARCHIVE_MONTH.search(str(url))
-            if match and 1 <= int(match.group(2)) <= 12:
+            if match and is_month(f"{match.group(1)}-{match.group(2)}"):
                 months.append(f"{match.group(1)}-{match.group(2)}")
         return Archives(username=final_user, months=sorted(set(months)))
 
@@ -317,6 +323,8 @@ class ChessComClient:
         # The process lock first, so threads queue here and one at a time asks the gate.
         with _REQUEST_LOCK, self.request_gate():
             if self.min_interval > 0:
+                # Real time, whatever clock this client was given: the interval is kept
+                # between every client of the process.
                 wait = _last_request_end + self.min_interval - time.monotonic()
                 if wait > 0:
                     time.sleep(wait)
@@ -336,7 +344,7 @@ class ChessComClient:
         headers: dict[str, str] | None = None,
     ) -> tuple[httpx.Response, bytes, str]:
         url = self.base_url + path
-        job = _Job(username=username, month=month, start=time.monotonic())
+        job = _Job(username=username, month=month, start=self._monotonic())
         what = job.what
         deadline = job.start + self.retry_budget
         attempt = 0
@@ -487,8 +495,8 @@ class ChessComClient:
         *,
         bad_body: bool = False,
     ) -> None:
-        if time.monotonic() + delay > deadline:
-            elapsed = time.monotonic() - job.start
+        if self._monotonic() + delay > deadline:
+            elapsed = self._monotonic() - job.start
             error_type: type[ChessComError] = (
                 BadResponseError if bad_body else ChessComUnavailableError
             )
@@ -501,7 +509,7 @@ class ChessComClient:
                 month=job.month,
                 problem=problem,
             )
-        time.sleep(delay)
+        self._sleep(delay)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from adapters.mirror import running_mirror  # noqa: E402
+from mirror import running_mirror  # noqa: E402
 
 FIXTURES = Path(
     os.environ.get("CHESS_FIXTURES_DIR", REPO.parent / "shared" / "fixtures" / "chesscom")

@@ -73,8 +73,8 @@ def main() -> None:
     with _server():
         from prefect import flow
 
-        from adapters.mirror import running_mirror
         from flows.refresh import refresh_player, using_settings
+        from mirror import running_mirror
         from settings import Settings
 
         @flow(name="empty")

@@ -23,13 +23,15 @@ from sqlalchemy.exc import OperationalError
 
 from adapters.chesscom import ChessComClient, ChessComUnavailableError
 from adapters.database import Database, PublishError
-from adapters.ingest import IngestReport
 from adapters.migrations import SchemaNotCurrentError
-from adapters.parsing import ParseReport
-from adapters.publish import PublishReport
-from adapters.raw_store import PlayerLockedError, RawStore
+from adapters.raw_store import PlayerLockedError
 from adapters.roster import list_players
-from flows import stages
+from pipeline import refresh as runner
+from pipeline.fetch import FetchReport, fetch_player
+from pipeline.parse import ParseReport, parse_player
+from pipeline.publish import PublishReport, publish_player
+from pipeline.refresh import Adapters
+from pipeline.summarise import SummariseReport, summarise_player
 from settings import Settings
 from transforms.registry import SUMMARIES
 from transforms.usernames import normalize_username
@@ -68,7 +70,7 @@ def _settings() -> Settings:
 class PlayerRefreshError(RuntimeError):
     """A player was not refreshed completely; carries what the stages did."""
 
-    def __init__(self, message: str, outcome: stages.PlayerOutcome) -> None:
+    def __init__(self, message: str, outcome: runner.PlayerOutcome) -> None:
         super().__init__(message)
         self.outcome = outcome
 
@@ -80,7 +82,7 @@ class PlayerRefreshError(RuntimeError):
 class RosterRefreshError(RuntimeError):
     """Some players of a roster run were not refreshed; names them and says why."""
 
-    def __init__(self, message: str, outcomes: list[stages.PlayerOutcome]) -> None:
+    def __init__(self, message: str, outcomes: list[runner.PlayerOutcome]) -> None:
         super().__init__(message)
         self.outcomes = outcomes
 
@@ -132,20 +134,32 @@ def _transient(
     retry_jitter_factor=0.5,
     retry_condition_fn=_transient((ChessComUnavailableError, PlayerLockedError)),
 )
-def fetch_task(settings: Settings, username: str, full: bool) -> IngestReport:
+def fetch_task(a: Adapters, username: str, full: bool) -> FetchReport:
     """New and changed months from Chess.com into the raw store (each request takes a slot)."""
-    with ChessComClient(settings, request_gate=chesscom_slot) as client:
-        return stages.ingest(settings, username, full=full, client=client)
+    return fetch_player(
+        a.source,
+        a.store,
+        username,
+        full=full,
+        now=a.clock(),
+        revalidate_after_days=a.revalidate_after_days,
+    )
 
 
 @task(name="parse", cache_policy=NO_CACHE)
-def parse_task(settings: Settings, username: str) -> ParseReport:
+def parse_task(a: Adapters, username: str) -> ParseReport:
     """Raw months whose bytes or parser changed into the Parquet lake."""
-    return stages.parse(settings, username)
+    return parse_player(a.store, a.lake, username, workers=a.parse_workers)
+
+
+@task(name="summarise", cache_policy=NO_CACHE)
+def summarise_task(a: Adapters, username: str) -> SummariseReport:
+    """Every summary from the lake in DuckDB, left in the lake by name."""
+    return summarise_player(a.lake, username, a.timezone_for(username))
 
 
 @task(
-    name="summarise-publish",
+    name="publish",
     cache_policy=NO_CACHE,
     retries=2,
     retry_delay_seconds=exponential_backoff(backoff_factor=10),
@@ -154,9 +168,9 @@ def parse_task(settings: Settings, username: str) -> ParseReport:
     # that needs `db upgrade` will not fix itself.
     retry_condition_fn=_transient((OperationalError, PublishError), never=(SchemaNotCurrentError,)),
 )
-def publish_task(settings: Settings, username: str) -> PublishReport:
-    """Every summary from the lake in DuckDB, published in one transaction."""
-    return stages.summarise_and_publish(settings, username)
+def publish_task(a: Adapters, username: str) -> PublishReport:
+    """The summaries the lake holds and its games, published in one transaction."""
+    return publish_player(a.database, a.lake, username)
 
 
 # --- the per-player flow ---------------------------------------------------------------------
@@ -172,9 +186,9 @@ def _artifact_key(prefix: str, username: str) -> str:
     return f"{prefix}-{username.lower().replace('_', '-')}"
 
 
-def _player_table(outcome: stages.PlayerOutcome, seconds: dict[str, float]) -> list[dict[str, str]]:
+def _player_table(outcome: runner.PlayerOutcome, seconds: dict[str, float]) -> list[dict[str, str]]:
     rows: list[tuple[str, object]] = []
-    i, p, pub = outcome.ingest, outcome.parse, outcome.publish
+    i, p, pub = outcome.fetch, outcome.parse, outcome.publish
     if i is not None:
         rows += [
             ("months listed", i.months_listed),
@@ -217,7 +231,7 @@ def _timed(seconds: dict[str, float], stage: str, call: Callable[[], T]) -> T:
 @flow(name="refresh-player", flow_run_name=_player_run_name, log_prints=False)
 def refresh_player(
     username: str, full: bool = False, offline: bool = False
-) -> stages.PlayerOutcome:
+) -> runner.PlayerOutcome:
     """Fetch, parse, summarise and publish one player; Failed unless refreshed completely.
 
     `offline` rebuilds from the raw store without asking Chess.com.
@@ -225,30 +239,33 @@ def refresh_player(
     logger = get_run_logger()
     settings = _settings()
     name = normalize_username(username)
-    outcome = stages.PlayerOutcome(username=name)
+    outcome = runner.PlayerOutcome(username=name)
     seconds: dict[str, float] = {}
     try:
+        client = ChessComClient(settings, request_gate=chesscom_slot)
+        a = runner.build_adapters(settings, client)
         # The player's lock covers every stage (re-entrant in this thread, where the tasks
         # run), so two runs of one player never interleave lake writes or publish a mix.
-        with RawStore(settings.raw_dir).lock(name):
+        with client, a.store.lock(name):
             if not offline:
                 _ensure_chesscom_limit()
-                outcome.ingest = _timed(seconds, "fetch", lambda: fetch_task(settings, name, full))
-                name = outcome.username = outcome.ingest.username
-                outcome.warnings += outcome.ingest.failed.values()
-            elif not RawStore(settings.raw_dir).stored_months(name):
+                outcome.fetch = _timed(seconds, "fetch", lambda: fetch_task(a, name, full))
+                name = outcome.username = outcome.fetch.username
+                outcome.warnings += outcome.fetch.failed.values()
+            elif not a.store.stored_months(name):
                 raise LookupError(
                     f"no stored archives for {name!r} under {settings.raw_dir}: "
                     "run `chess-patterns refresh` online or `chess-patterns import` first"
                 )
-            outcome.parse = _timed(seconds, "parse", lambda: parse_task(settings, name))
+            outcome.parse = _timed(seconds, "parse", lambda: parse_task(a, name))
             outcome.warnings += outcome.parse.failed_months.values()
             # Checked in the flow, not a task: a no-op run costs no task run at all.
-            outcome.unchanged = stages.unchanged(settings, name)
+            fingerprint = runner.source_of(a, name)
+            outcome.unchanged = runner.unchanged(a, name, fingerprint)
             if outcome.unchanged is None:
-                outcome.publish = _timed(
-                    seconds, "summarise-publish", lambda: publish_task(settings, name)
-                )
+                outcome.summarise = _timed(seconds, "summarise", lambda: summarise_task(a, name))
+                outcome.publish = _timed(seconds, "publish", lambda: publish_task(a, name))
+                runner.record(a, name, fingerprint, outcome.publish)
     except Exception as error:
         text = str(error) or type(error).__name__
         # The stages' own errors name the player already; anything else gets the name here.
@@ -284,27 +301,27 @@ def refresh_player(
 @task(name="player-run", cache_policy=NO_CACHE)
 def _player_run(
     settings: Settings, username: str, full: bool, offline: bool
-) -> stages.PlayerOutcome:
+) -> runner.PlayerOutcome:
     """One player's own flow run; a failure comes back as its outcome, never raised."""
     with using_settings(settings):
         state = refresh_player(username, full=full, offline=offline, return_state=True)
     result = state.result(raise_on_failure=False)
-    if isinstance(result, stages.PlayerOutcome):
+    if isinstance(result, runner.PlayerOutcome):
         return result
     if isinstance(result, PlayerRefreshError):
         return result.outcome
     message = state.message or (str(result) if result is not None else "no result")
-    return stages.PlayerOutcome(username=username, error=f"{username}: {message}")
+    return runner.PlayerOutcome(username=username, error=f"{username}: {message}")
 
 
-def _overview(outcomes: Sequence[stages.PlayerOutcome]) -> list[dict[str, str]]:
+def _overview(outcomes: Sequence[runner.PlayerOutcome]) -> list[dict[str, str]]:
     rows = []
     for o in outcomes:
         rows.append(
             {
                 "player": o.username,
                 "state": "refreshed" if o.ok else "FAILED",
-                "months fetched": str(len(o.ingest.fetched)) if o.ingest else "",
+                "months fetched": str(len(o.fetch.fetched)) if o.fetch else "",
                 "games": str(o.parse.games) if o.parse else "",
                 "snapshot": o.publish.snapshot_id if o.publish else (o.unchanged or ""),
                 "published": "yes" if o.publish else ("unchanged" if o.unchanged else "no"),
@@ -324,7 +341,7 @@ def _overview(outcomes: Sequence[stages.PlayerOutcome]) -> list[dict[str, str]]:
 )
 def refresh_players(
     usernames: list[str] | None = None, full: bool = False, offline: bool = False
-) -> list[stages.PlayerOutcome]:
+) -> list[runner.PlayerOutcome]:
     """Refresh the players named (default: the roster), each in its own flow run.
 
     At most MAX_PLAYERS_IN_PARALLEL at once; one failing never stops the others; the run ends
@@ -356,7 +373,7 @@ def refresh_players(
 
 def run_refresh(
     settings: Settings, usernames: Sequence[str], *, full: bool = False, offline: bool = False
-) -> list[stages.PlayerOutcome]:
+) -> list[runner.PlayerOutcome]:
     """The CLI's way in: the roster flow with the caller's settings, every outcome returned."""
     with using_settings(settings):
         try:

@@ -7,10 +7,10 @@ import sqlite3
 from pathlib import Path
 
 from adapters.database import Database
-from adapters.mirror import running_mirror
 from adapters.reads import read_player, read_summary_rows
 from adapters.roster import add_player
-from flows.stages import PlayerOutcome, refresh_players
+from mirror import running_mirror
+from pipeline.refresh import PlayerOutcome, refresh_players
 from settings import Settings
 
 

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from adapters.chesscom import machine_lock_path
-from adapters.mirror import Fault, MirrorServer, running_mirror
+from mirror import Fault, MirrorServer, running_mirror
 
 REPO = Path(__file__).resolve().parents[2]
 PLAYERS = ("shaunchess123", "wizardchiken")

@@ -21,8 +21,8 @@ import httpx
 import pytest
 
 from adapters.database import Database
-from adapters.mirror import Fault, running_mirror
 from adapters.reads import read_player
+from mirror import Fault, running_mirror
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from adapters.database import Database
-from adapters.mirror import running_mirror
 from adapters.reads import read_player, read_summary_rows
 from adapters.roster import add_player
+from mirror import running_mirror
 from settings import Settings
 
 
@@ -89,7 +89,7 @@ def test_roster_run_fails_naming_the_player_and_refreshes_the_other(
     assert table["games parsed"] == "15"
     assert table["months fetched"] == table["months listed"]
     assert table["snapshot id"] == player["snapshot_id"]
-    assert {"seconds fetch", "seconds parse", "seconds summarise-publish"} <= set(table)
+    assert {"seconds fetch", "seconds parse", "seconds summarise", "seconds publish"} <= set(table)
     overview = {row["player"]: row for row in _artifact("refresh-roster")}
     assert overview["wizardchiken"]["state"] == "refreshed"
     assert overview["nosuchplayer404"]["state"] == "FAILED"
@@ -134,8 +134,8 @@ def test_roster_flow_refreshes_tracked_players_in_their_time_zone(
 def test_a_month_that_failed_fails_the_run_after_publishing_the_rest(
     prefect_harness: None, fixtures_dir: Path, tmp_path: Path
 ) -> None:
-    from adapters.mirror import Fault
     from flows.refresh import refresh_player, using_settings
+    from mirror import Fault
 
     faults = {"/pub/player/shaunchess123/games/2023/07": [Fault.http(404, times=None)]}
     with running_mirror(fixtures_dir, faults=faults) as mirror:
