@@ -15,6 +15,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import State, TaskRun
 from prefect.concurrency.sync import concurrency
+from prefect.exceptions import ObjectAlreadyExists
 from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
@@ -101,8 +102,10 @@ def _ensure_chesscom_limit() -> None:
     if api_url in _limit_ready:
         return
     with get_client(sync_client=True) as client:
-        # Idempotent on the server, so two workers starting at once cannot race into a 409.
-        client.upsert_global_concurrency_limit_by_name(CHESSCOM_LIMIT, 1)
+        # Two runs starting at once both find it missing: the second create answers 409,
+        # which means the limit is there, as wanted.
+        with contextlib.suppress(ObjectAlreadyExists):
+            client.upsert_global_concurrency_limit_by_name(CHESSCOM_LIMIT, 1)
     _limit_ready.add(api_url)
 
 

@@ -110,7 +110,8 @@ def test_unreachable_chesscom_fails_the_player_run(
         state = refresh_player("shaunchess123", return_state=True)
     assert state.is_failed()
     assert state.message is not None
-    assert "unreachable" in state.message
+    assert "shaunchess123" in state.message
+    assert "cannot connect" in state.message
     assert read_player(Database.from_settings(settings), "shaunchess123") is None
 
 
