@@ -101,11 +101,10 @@ def _ensure_chesscom_limit() -> None:
     api_url = str(get_client(sync_client=True).api_url)
     if api_url in _limit_ready:
         return
-    with get_client(sync_client=True) as client:
-        # Two runs starting at once both find it missing: the second create answers 409,
-        # which means the limit is there, as wanted.
-        with contextlib.suppress(ObjectAlreadyExists):
-            client.upsert_global_concurrency_limit_by_name(CHESSCOM_LIMIT, 1)
+    # Two runs starting at once both find it missing: the second create answers 409, which
+    # means the limit is there, as wanted.
+    with get_client(sync_client=True) as client, contextlib.suppress(ObjectAlreadyExists):
+        client.upsert_global_concurrency_limit_by_name(CHESSCOM_LIMIT, 1)
     _limit_ready.add(api_url)
 
 
