@@ -80,6 +80,8 @@ def _describe(outcome: PlayerOutcome) -> str:
             f"{len(p.months_parsed)} months parsed ({len(p.months_skipped)} up to date), "
             f"{p.games} games, {p.parse_errors} unparsable"
         )
+    if outcome.analyse is not None:
+        parts.append(outcome.analyse.describe())
     if outcome.unchanged is not None:
         parts.append(f"unchanged, snapshot {outcome.unchanged}")
     if outcome.publish is not None:
@@ -166,15 +168,18 @@ def refresh(
     else:
         from pipeline.refresh import refresh_players
 
+        database = _database(settings)
         with _progress(names) as on_stage:
             outcomes = refresh_players(
-                settings, names, full=full, offline=offline, on_stage=on_stage
+                settings, names, full=full, offline=offline, database=database, on_stage=on_stage
             )
     for outcome in outcomes:
         if outcome.error is not None:
             err.print(f"[bold red]error:[/] {outcome.error}", highlight=False, soft_wrap=True)
             continue
         out.print(f"[bold]{outcome.username}[/]: {_describe(outcome)}", highlight=False)
+        for note in outcome.parse.termination_notes if outcome.parse is not None else []:
+            err.print(f"[yellow]warning:[/] {outcome.username}: {note}", highlight=False)
         for warning in outcome.warnings:
             err.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
     if not all(outcome.ok for outcome in outcomes):
@@ -213,6 +218,14 @@ def import_(
         f"{len(report.months_written)} months written",
         highlight=False,
     )
+    for note in report.unread_terminations.lines():
+        # Before any replay: the refresh lets the final position decide what it can.
+        err.print(
+            f"[yellow]warning:[/] {report.username}: {note}; `refresh` lets the final position "
+            "decide checkmate, stalemate and insufficient material",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @app.command()

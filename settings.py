@@ -68,6 +68,38 @@ class Settings(BaseSettings):
         ge=1,
         description="Worker processes that parse months in a backfill.",
     )
+    stockfish_path: str | None = Field(
+        None,
+        description="The UCI engine binary; default: `stockfish` on PATH, else "
+        "/usr/games/stockfish "
+        "(Debian's package).",
+    )
+    engine_nodes: int = Field(
+        20_000,
+        ge=1,
+        description="Nodes the engine searches per position: a fixed node limit (not time), so "
+        "the same game gets the same evaluations on every run and machine.",
+    )
+    engine_hash_mb: int = Field(16, ge=1, description="Hash table of each engine process, in MB.")
+    engine_budget_games: int = Field(
+        100,
+        ge=0,
+        description="Games analysed per refresh, newest first (0: no engine analysis); the rest "
+        "wait for later refreshes.",
+    )
+    engine_workers: int = Field(
+        default_factory=lambda: max(1, min(2, os.cpu_count() or 1)),
+        ge=1,
+        description="Engine processes analysing side by side (one thread each).",
+    )
+    engine_batch_games: int = Field(
+        10, ge=1, description="Games per engine batch (one task on the Dask cluster)."
+    )
+    dask_scheduler_address: str | None = Field(
+        None,
+        description="An existing Dask scheduler (tcp://host:8786) for the engine flow; default: a "
+        "local cluster of ENGINE_WORKERS processes.",
+    )
     api_cache_max_age_seconds: int = Field(
         30, ge=0, description="Cache-Control max-age of API responses."
     )

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from adapters.database import Dialect
+from transforms.games_table import ENGINE_GAME_COLUMNS as ENGINE_COLUMNS
 from transforms.games_table import PUBLISHED_GAME_COLUMNS
 
 if TYPE_CHECKING:
@@ -25,8 +26,10 @@ if TYPE_CHECKING:
 
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql" / "serving"
 
-# The games table, in table order (sql/serving/0001_core.*.sql): the frame contract's columns.
+# The games table, in table order (sql/serving/0001_core.*.sql, 0005_engine.*.sql).
 GAMES_COLUMNS = PUBLISHED_GAME_COLUMNS
+# Filled by the engine stage where a game was analysed; a games frame without them publishes nulls.
+ENGINE_GAME_COLUMNS = tuple(name for name, _ in ENGINE_COLUMNS)
 
 _IDENT = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _NAME_LINE = re.compile(r"^-- name: (\w+)\s*$", re.MULTILINE)

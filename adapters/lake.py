@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import shutil
@@ -13,6 +14,7 @@ import polars as pl
 
 from adapters.raw_store import atomic_write
 from transforms.archive import ParsedMonth
+from transforms.engine import EVALS_SCHEMA
 from transforms.schema import (
     GAMES_SCHEMA,
     MOVES_SCHEMA,
@@ -144,13 +146,61 @@ class Lake:
         """All of a player's moves (every month), or an empty frame with the contract schema."""
         return self._read(self.moves_glob(username), MOVES_SCHEMA)
 
+    # evals: `<root>/evals/username=<user>/engine=<digest of the tag>/<batch>.parquet`, one file
+    # per analysed batch, never rewritten; the tag (engine name, version and limit) is in
+    # _engine.json beside them, so another engine or limit never mixes with these.
+
+    def _evals_dir(self, username: str, engine_tag: str) -> Path:
+        digest = hashlib.sha256(engine_tag.encode("utf-8")).hexdigest()[:16]
+        return self.root / "evals" / f"username={username.lower()}" / f"engine={digest}"
+
+    def write_evals(self, username: str, engine_tag: str, evals: pl.DataFrame) -> None:
+        """Add one batch of evaluations (EVALS_SCHEMA) under the engine tag, atomically."""
+        frame = conform(evals, EVALS_SCHEMA)
+        if frame.is_empty():
+            return
+        folder = self._evals_dir(username, engine_tag)
+        tag_file = folder / "_engine.json"
+        if not tag_file.is_file():
+            atomic_write(tag_file, json.dumps({"engine_tag": engine_tag}).encode("utf-8"))
+        games = sorted(set(frame.get_column("game_id").to_list()))
+        name = hashlib.sha256("\n".join(games).encode("utf-8")).hexdigest()[:20]
+        _atomic_parquet(frame.sort("game_id", "ply"), folder / f"{name}.parquet", {})
+
+    def read_evals(self, username: str, engine_tag: str) -> pl.DataFrame:
+        """Every evaluation of the player's games made under the engine tag."""
+        files = sorted(self._evals_dir(username, engine_tag).glob("*.parquet"))
+        if not files:
+            return empty_frame(EVALS_SCHEMA)
+        frame = pl.read_parquet([str(f) for f in files], hive_partitioning=False)
+        # a game written twice (two refreshes racing past the lock cannot, a crash can) counts once
+        return (
+            conform(frame, EVALS_SCHEMA)
+            .unique(["game_id", "ply"], keep="first")
+            .sort("game_id", "ply")
+        )
+
+    def analysed_games(self, username: str, engine_tag: str) -> set[str]:
+        """Ids of the games already evaluated under the engine tag (reads one column)."""
+        files = sorted(self._evals_dir(username, engine_tag).glob("*.parquet"))
+        if not files:
+            return set()
+        ids = pl.read_parquet([str(f) for f in files], columns=["game_id"])
+        return set(ids.get_column("game_id").to_list())
+
     @staticmethod
     def _read(pattern: str, schema: pl.Schema) -> pl.DataFrame:
         files = sorted(Path(pattern).parent.parent.glob("month=*/*.parquet"))
         if not files:
             return empty_frame(schema)
-        frame = pl.read_parquet([str(f) for f in files], hive_partitioning=False)
-        return conform(frame, schema)
+        frames = [pl.read_parquet(str(f), hive_partitioning=False) for f in files]
+        # A partition kept from an older parser (its month failed to re-parse) may lack a column
+        # the contract gained since: it reads as null rather than failing the whole player.
+        frames = [
+            f.with_columns(pl.lit(None, t).alias(n) for n, t in schema.items() if n not in f)
+            for f in frames
+        ]
+        return conform(pl.concat(frames, how="diagonal_relaxed"), schema)
 
 
 def _atomic_parquet(frame: pl.DataFrame, path: Path, metadata: dict[str, str]) -> None:

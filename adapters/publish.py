@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, text
 
 from adapters.database import Database, Dialect, PublishError, lock_key
 from adapters.db import (
+    ENGINE_GAME_COLUMNS,
     GAMES_COLUMNS,
     fetch_definitions,
     fetch_player,
@@ -188,6 +189,9 @@ def _prepare(
             f"unknown summaries {unknown}: known are {sorted(by_name)} (transforms/registry.py)"
         )
     game_cols = [(n, k) for n, k in GAMES_COLUMNS if n != "snapshot_id"]
+    games = games.with_columns(
+        pl.lit(None, pl.Float64).alias(name) for name in ENGINE_GAME_COLUMNS if name not in games
+    )
     _check_columns(games, [n for n, _ in game_cols], f"the games frame of {username}", False)
     _check_owner(games, username, f"the games frame of {username}")
     # A game is keyed by its uuid: the same game twice (a month fetched twice) is published once.

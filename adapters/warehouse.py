@@ -23,6 +23,7 @@ _PARAMETER = re.compile(r"\$([a-z_]+)")
 
 
 Table = Literal["games", "moves"]
+EngineTable = Literal["engine_moves", "engine_games"]
 
 
 class SummarySqlError(RuntimeError):
@@ -103,6 +104,26 @@ def _load_parquet(
     _insert(con, table, "parquet", available, params)
 
 
+def _load_engine(
+    con: duckdb.DuckDBPyConnection,
+    engine_moves: pl.DataFrame | None,
+    engine_games: pl.DataFrame | None,
+) -> None:
+    """The engine facts of the analysed games (transforms/engine.py); none leaves them empty."""
+    inputs: tuple[tuple[EngineTable, pl.DataFrame | None], ...] = (
+        ("engine_moves", engine_moves),
+        ("engine_games", engine_games),
+    )
+    for table, frame in inputs:
+        if frame is None or frame.is_empty():
+            continue
+        (statement,) = _statements(_sql("_table_columns"))
+        columns = [str(row[0]) for row in con.execute(statement, {"table": table}).fetchall()]
+        con.register(f"{table}_frame", frame)
+        _execute(con, f"_load_{table}_frame", {"columns": columns})
+        con.unregister(f"{table}_frame")
+
+
 def _run_all(
     con: duckdb.DuckDBPyConnection, username: str, timezone: str, registry: Sequence[Summary]
 ) -> dict[str, pl.DataFrame]:
@@ -144,14 +165,20 @@ def compute_summaries(
     timezone: str = "UTC",
     *,
     registry: Sequence[Summary] = SUMMARIES,
+    engine_moves: pl.DataFrame | None = None,
+    engine_games: pl.DataFrame | None = None,
 ) -> dict[str, pl.DataFrame]:
     """Every summary of one player, in registry order, from the Parquet files the globs match.
 
-    registry: the summaries to compute (the real one unless a test passes its own)."""
+    registry: the summaries to compute (the real one unless a test passes its own).
+    `engine_moves` / `engine_games` are the engine facts of the analysed games
+    (transforms.engine.move_facts / game_facts); without them the engine summaries are empty.
+    """
     con, user, tz = _prepare(username, timezone)
     try:
         _load_parquet(con, "games", games_glob, user)
         _load_parquet(con, "moves", moves_glob, user)
+        _load_engine(con, engine_moves, engine_games)
         return _run_all(con, user, tz, registry)
     finally:
         con.close()
@@ -164,6 +191,8 @@ def compute_summaries_from_frames(
     timezone: str = "UTC",
     *,
     registry: Sequence[Summary] = SUMMARIES,
+    engine_moves: pl.DataFrame | None = None,
+    engine_games: pl.DataFrame | None = None,
 ) -> dict[str, pl.DataFrame]:
     """The same SQL over in-memory frames (tests, benchmarks)."""
     con, user, tz = _prepare(username, timezone)
@@ -176,6 +205,7 @@ def compute_summaries_from_frames(
             con.register(f"{table}_frame", frame)
             _insert(con, table, "frame", set(frame.columns), {"username": user})
             con.unregister(f"{table}_frame")
+        _load_engine(con, engine_moves, engine_games)
         return _run_all(con, user, tz, registry)
     finally:
         con.close()

@@ -6,23 +6,22 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Literal, get_args
 
 from starlette.datastructures import QueryParams
 
 from adapters.database import Dialect
 from adapters.db import GAMES_COLUMNS, decode_player, from_db, to_db
-from api.params import check_keys, choice, day, invalid
-from api.problems import ProblemError
+from api.params import check_date_range, check_keys, choice, day, invalid
 
 # `unknown` (and termination `other`) select the games whose value is missing, under the label
 # the summaries file them under, so every summary bucket has its games.
 MISSING = "unknown"
-TIME_CLASSES = ("bullet", "blitz", "rapid", "daily", MISSING)
-COLORS = ("white", "black", MISSING)
-RESULTS = ("win", "draw", "loss")
+GameTimeClass = Literal["bullet", "blitz", "rapid", "daily", "unknown"]
+GameColor = Literal["white", "black", "unknown"]
+GameResult = Literal["win", "draw", "loss"]
 # The frame contract's termination values (transforms/games.py maps Chess.com's result codes).
-TERMINATIONS = (
+GameTermination = Literal[
     "checkmate",
     "resignation",
     "timeout",
@@ -33,8 +32,13 @@ TERMINATIONS = (
     "insufficient",
     "timevsinsufficient",
     "50move",
+    "unknown",
     "other",
-)
+]
+TIME_CLASSES: tuple[str, ...] = get_args(GameTimeClass)
+COLORS: tuple[str, ...] = get_args(GameColor)
+RESULTS: tuple[str, ...] = get_args(GameResult)
+TERMINATIONS: tuple[str, ...] = get_args(GameTermination)
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 # Deeper than any player's game count; keeps the number a plain integer in both databases.
@@ -199,8 +203,7 @@ def parse_games_query(params: QueryParams) -> GamesQuery:
         limit=_integer(params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
         offset=_integer(params, "offset", 0, 0, MAX_OFFSET),
     )
-    if query.since and query.until and query.since > query.until:
-        raise ProblemError(422, "since is after until; swap them.")
+    check_date_range(query.since, query.until)
     return query
 
 

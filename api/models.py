@@ -1,11 +1,15 @@
-"""Response models of the API: they document the OpenAPI schema (bodies are pre-rendered JSON)."""
+"""Models of the API's parameters and responses: they document the OpenAPI schema only."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from api import games
+from api.games import GameColor, GameResult, GameTermination, GameTimeClass
+from api.params import SUMMARY_NAME_PATTERN, USERNAME_PATTERN, SummaryColor, SummaryTimeClass
 
 _SNAPSHOT = "3f1c2a9b8e7d6c5b4a39"
 
@@ -235,3 +239,120 @@ class ProblemDetails(BaseModel):
     status: int
     detail: str
     instance: str
+
+
+# -- parameters ----------------------------------------------------------------------------------
+# The player routes parse their parameters by hand (api.params, api.games): FastAPI's per-request
+# parameter machinery costs more than the rest of a cached answer. These models only document
+# them (api.routes.common.openapi_parameters); the schemathesis test holds the two together.
+
+_DATE_RANGE = (
+    "(summaries with a date or month): a month row is kept when its month overlaps the range; "
+    "roll-up rows (month `all`) are dropped whenever since or until is given."
+)
+
+
+class PlayerPath(BaseModel):
+    """Path parameters of every player route."""
+
+    username: str = Field(
+        description="Chess.com username (any case; 1-50 letters, digits, '_' or '-').",
+        pattern=USERNAME_PATTERN,
+        examples=["shaunchess123"],
+    )
+
+
+class SummaryPath(PlayerPath):
+    """Path parameters of the summary route."""
+
+    name: str = Field(
+        description="Summary name, from the player's profile.",
+        pattern=SUMMARY_NAME_PATTERN,
+        examples=["results"],
+    )
+
+
+class SummaryQuery(BaseModel):
+    """Query parameters of the summary route."""
+
+    time_class: SummaryTimeClass | None = Field(
+        None, description="Keep rows of this time class (summaries with that dimension)."
+    )
+    color: SummaryColor | None = Field(
+        None, description="Keep rows of this colour (summaries with that dimension)."
+    )
+    since: date | None = Field(None, description=f"Keep rows on or after this day {_DATE_RANGE}")
+    until: date | None = Field(None, description=f"Keep rows on or before this day {_DATE_RANGE}")
+
+
+class GamesQueryParameters(BaseModel):
+    """Query parameters of the games route."""
+
+    time_class: Literal["all", GameTimeClass] | None = Field(
+        None,
+        description="Only games of this time class (`all`: no filter; `unknown`: games without "
+        "one, as the summaries label them).",
+    )
+    color: Literal["all", GameColor] | None = Field(
+        None,
+        description="Only games the player had this colour in (`all`: no filter; `unknown`: "
+        "not known).",
+    )
+    result: GameResult | None = Field(
+        None, description="Only games with this result for the player."
+    )
+    termination: GameTermination | None = Field(
+        None,
+        description="Only games that ended this way (`other` includes games whose termination "
+        "is missing, as in the summaries).",
+    )
+    opening_family: str | None = Field(
+        None,
+        description="Only games of this opening family, exactly as in the summaries (e.g. "
+        "`Sicilian Defense`; `unknown`: games without an opening, such as Chess960 games "
+        "without an ECOUrl).",
+        pattern=games.OPENING_FAMILY_PATTERN,
+    )
+    eco: str | None = Field(
+        None,
+        description="Only games with this ECO code (any case; `unknown`: games without one).",
+        pattern=games.ECO_PATTERN,
+    )
+    rated: bool | None = Field(
+        None,
+        description="Only rated (true) or unrated (false) games; games imported from PGN, whose "
+        "rated flag is unknown, match neither.",
+    )
+    since: date | None = Field(
+        None, description="Only games that ended on or after this day (UTC)."
+    )
+    until: date | None = Field(
+        None, description="Only games that ended on or before this day (UTC)."
+    )
+    opponent: str | None = Field(
+        None,
+        description="Only games against this opponent (username, any case).",
+        pattern=games.OPPONENT_PATTERN,
+    )
+    limit: int = Field(
+        games.DEFAULT_LIMIT,
+        description=f"Games per page (default {games.DEFAULT_LIMIT}).",
+        ge=1,
+        le=games.MAX_LIMIT,
+    )
+    offset: int = Field(
+        0,
+        description="Games to skip (the `next` link of a page gives the following one).",
+        ge=0,
+        le=games.MAX_OFFSET,
+    )
+
+
+class Conditional(BaseModel):
+    """The request header of a conditional GET."""
+
+    if_none_match: str | None = Field(
+        None,
+        alias="if-none-match",
+        description="An ETag from an earlier response: 304 when still current.",
+    )

@@ -16,8 +16,9 @@ from pydantic import BaseModel, Field
 from starlette.responses import HTMLResponse, Response
 
 from api.models import ProblemDetails
+from api.params import Filters
 from api.problems import PROBLEM_JSON, ProblemError
-from api.service import Filters, Service, etag_matches
+from api.service import Service, etag_matches
 from transforms.focus import FOCUS_DEFINITION, FOCUS_SLICES, FOCUS_VERSION, what_to_work_on
 from transforms.usernames import InvalidUsernameError, normalize_username
 

@@ -9,7 +9,7 @@ import math
 import re
 import time
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,6 +18,7 @@ import orjson
 from adapters.db import SummaryDefinition
 from api.cache import LRU, RedisCache, TTLCache
 from api.games import GamesQuery
+from api.params import Filters
 from api.problems import ProblemError
 from api.store_types import Profile, Rows, Store
 
@@ -40,28 +41,6 @@ _MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
 def _dumps(body: Any) -> bytes:
     # orjson writes NaN/inf as null (0/0 in a summary means "no data"), UTC datetimes with "Z".
     return orjson.dumps(body, option=orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC)
-
-
-@dataclass(frozen=True)
-class Filters:
-    """The validated query of the summary route."""
-
-    time_class: str | None = None
-    color: str | None = None
-    since: date | None = None
-    until: date | None = None
-
-    def as_query(self) -> dict[str, str]:
-        pairs = {
-            "time_class": self.time_class,
-            "color": self.color,
-            "since": self.since.isoformat() if self.since else None,
-            "until": self.until.isoformat() if self.until else None,
-        }
-        return {k: v for k, v in pairs.items() if v is not None}
-
-    def key(self) -> str:
-        return "&".join(f"{k}={v}" for k, v in sorted(self.as_query().items()))
 
 
 @dataclass(frozen=True)
@@ -264,6 +243,8 @@ class Service:
     # -- the summary route ----------------------------------------------------------------------
 
     def check_filters(self, definition: SummaryDefinition, filters: Filters) -> None:
+        """422 for a filter the summary has no dimension for (the rules of the query alone,
+        such as since <= until, were checked when it was parsed: api.params)."""
         dims = {c.name for c in definition.dimensions}
         for name in ("time_class", "color"):
             if getattr(filters, name) is not None and name not in dims:
@@ -276,8 +257,6 @@ class Service:
                 422,
                 f"Summary {definition.name!r} has no date dimension; since/until do not apply.",
             )
-        if filters.since and filters.until and filters.since > filters.until:
-            raise ProblemError(422, "since is after until; swap them.")
 
     async def _read(self, username: str, definition: SummaryDefinition) -> tuple[Profile, Rows]:
         """Pointer and rows from one statement, so from one snapshot; both go to the caches."""

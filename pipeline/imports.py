@@ -18,6 +18,8 @@ from transforms.imports import (
     month_of_epoch,
     players,
 )
+from transforms.pgn import parse_headers
+from transforms.terminations import TerminationIssues, text_issues, winner_name
 from transforms.usernames import normalize_username
 
 
@@ -30,6 +32,22 @@ class ImportReport:
     games_added: int = 0
     games_already_present: int = 0
     games_read: int = 0
+    # Imported games without Chess.com result codes whose Termination text names no known reason.
+    unread_terminations: TerminationIssues = field(
+        default_factory=lambda: TerminationIssues(0, (), 0)
+    )
+
+
+def _termination_text(game: dict[str, Any]) -> tuple[str | None, str | None] | None:
+    """(Termination text, winner's name) of a game without Chess.com's result codes, else None."""
+    sides = [game.get(side) for side in ("white", "black")]
+    if all(isinstance(s, dict) and s.get("result") for s in sides) or not isinstance(
+        game.get("pgn"), str
+    ):
+        return None
+    headers, _ = parse_headers(game["pgn"])
+    winner = winner_name(headers.get("Result"), headers.get("White"), headers.get("Black"))
+    return headers.get("Termination"), winner
 
 
 def read_import_file(path: Path) -> list[dict[str, Any]]:
@@ -61,6 +79,10 @@ def import_games(
         report.games_read += len(games)
         for game in games:
             incoming.setdefault(month_of_epoch(game["end_time"]), []).append(game)
+    # Read from the texts alone (no replay yet): the refresh lets the final position decide more.
+    report.unread_terminations = text_issues(
+        t for _, games in files for t in map(_termination_text, games) if t is not None
+    )
     with store.lock(user):
         for month in sorted(incoming):
             stored = (

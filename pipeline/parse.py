@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from adapters.raw_store import sha256_bytes
 from pipeline.ports import Lake, RawStore
 from transforms.archive import MalformedArchiveError, parse_month
+from transforms.terminations import termination_issues
 from transforms.usernames import normalize_username
 
 
@@ -27,6 +28,8 @@ class ParseReport:
     parse_errors: int = 0
     failed_months: dict[str, str] = field(default_factory=dict)
     months_removed: list[str] = field(default_factory=list)
+    # "N games with an unreadable termination: '...'" and board/text disagreements, whole lake.
+    termination_notes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,8 @@ def parse_player(store: RawStore, lake: Lake, username: str, *, workers: int = 1
         report.games += int(meta.get("games", 0))
         report.moves += int(meta.get("moves", 0))
         report.parse_errors += int(meta.get("parse_errors", 0))
+    # "Never silently other": name the player's games whose termination could not be read.
+    report.termination_notes = termination_issues(lake.read_games(user)).lines()
     return report
 
 

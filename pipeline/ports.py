@@ -115,6 +115,10 @@ class Lake(Protocol):
 
     def remove_month(self, username: str, month: str) -> None: ...
 
+    def read_games(self, username: str) -> pl.DataFrame:
+        """All of the player's games (the parse report names unreadable terminations)."""
+        ...
+
 
 class SummaryLake(Lake, Protocol):
     """The lake as summarise and publish see it: Parquet globs in, summary frames by key."""
@@ -122,8 +126,6 @@ class SummaryLake(Lake, Protocol):
     def games_glob(self, username: str) -> str: ...
 
     def moves_glob(self, username: str) -> str: ...
-
-    def read_games(self, username: str) -> pl.DataFrame: ...
 
     def write_summaries(self, username: str, summaries: dict[str, pl.DataFrame]) -> None:
         """Replace the player's stored summaries (one Parquet file per summary)."""

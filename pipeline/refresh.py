@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import functools
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -18,6 +19,7 @@ from adapters.raw_store import PlayerLockedError, RawStore, now_utc
 from adapters.roster import tracked_timezone
 from adapters.unchanged import record_published, source_fingerprint, unchanged_snapshot
 from pipeline import ports
+from pipeline.analyse import AnalyseReport, EngineFacts, analyse
 from pipeline.fetch import FetchReport, fetch_player
 from pipeline.parse import ParseReport, parse_player
 from pipeline.ports import ChessComSource, Clock
@@ -49,11 +51,18 @@ class Adapters:
     parse_workers: int
     timezone_for: Callable[[str], str]
     lake_root: Path  # where the no-op check keeps what each published snapshot came from
+    # The engine stage (pipeline/analyse.py) and the lake it reads evaluations from; None
+    # runs no engine (the engine summaries are then published empty).
+    analyse: Callable[[str], AnalyseReport] | None = None
+    engine_lake: EngineFacts | None = None
 
 
-def build_adapters(settings: Settings, source: ChessComSource) -> Adapters:
-    """Wire the real adapters from the one settings object (the caller owns `source`)."""
-    target = Database.from_settings(settings)
+def build_adapters(
+    settings: Settings, source: ChessComSource, database: Database | None = None
+) -> Adapters:
+    """Wire the real adapters from the one settings object (the caller owns `source`); the
+    database is built from the settings unless the entry point already checked one."""
+    target = database if database is not None else Database.from_settings(settings)
     return Adapters(
         source=source,
         store=RawStore(settings.raw_dir),
@@ -64,14 +73,16 @@ def build_adapters(settings: Settings, source: ChessComSource) -> Adapters:
         parse_workers=settings.parse_workers,
         timezone_for=lambda name: _timezone_for(settings, target, name),
         lake_root=settings.lake_dir,
+        analyse=functools.partial(analyse, settings),
+        engine_lake=Lake(settings.lake_dir),
     )
 
 
 @contextmanager
-def open_adapters(settings: Settings) -> Iterator[Adapters]:
+def open_adapters(settings: Settings, database: Database | None = None) -> Iterator[Adapters]:
     """The real adapters with a Chess.com client that is closed on exit."""
     with ChessComClient(settings) as client:
-        yield build_adapters(settings, client)
+        yield build_adapters(settings, client, database)
 
 
 @dataclass
@@ -81,6 +92,7 @@ class PlayerOutcome:
     username: str
     fetch: FetchReport | None = None
     parse: ParseReport | None = None
+    analyse: AnalyseReport | None = None
     summarise: SummariseReport | None = None
     publish: PublishReport | None = None
     # The snapshot id still served when nothing changed since it was published (no publish).
@@ -98,11 +110,11 @@ def _timezone_for(settings: Settings, database: Database, username: str) -> str:
     return tracked_timezone(database, username) or settings.timezone_for(username)
 
 
-def source_of(adapters: Adapters, username: str) -> str:
-    """The fingerprint of what the player's summaries are computed from (lake, registry, zone)."""
-    return source_fingerprint(
-        adapters.lake_root, username, adapters.timezone_for(username), adapters.database
-    )
+def source_of(adapters: Adapters, username: str, *, engine_tag: str | None = None) -> str:
+    """The fingerprint of what the player's summaries are computed from (lake, registry, zone,
+    engine)."""
+    source = f"{adapters.timezone_for(username)}|engine={engine_tag}"
+    return source_fingerprint(adapters.lake_root, username, source, adapters.database)
 
 
 def unchanged(adapters: Adapters, username: str, fingerprint: str) -> str | None:
@@ -163,11 +175,26 @@ def run_player(
             # Both stages' failure messages already name the player and the month.
             outcome.warnings += outcome.parse.failed_months.values()
             on_stage(shown, "parse", outcome)
-            fingerprint = source_of(adapters, name)
-            outcome.unchanged = unchanged(adapters, name, fingerprint)
+            tag = None
+            if adapters.analyse is not None:
+                # No engine is not a failure: the report says so in one line, and every
+                # engine-free summary is published as always.
+                outcome.analyse = adapters.analyse(name)
+                tag = outcome.analyse.engine_tag
+                if outcome.analyse.failed:
+                    outcome.warnings.append(outcome.analyse.failed)
+            engine_lake = adapters.engine_lake
+            # Nothing newly analysed and the lake as published: the no-op publishes nothing.
+            fingerprint = source_of(adapters, name, engine_tag=tag)
+            fresh = outcome.analyse is not None and bool(outcome.analyse.analysed_now)
+            outcome.unchanged = None if fresh else unchanged(adapters, name, fingerprint)
             if outcome.unchanged is None:
-                outcome.summarise = summarise_player(lake, name, adapters.timezone_for(name))
-                outcome.publish = publish_player(adapters.database, lake, name)
+                outcome.summarise = summarise_player(
+                    lake, name, adapters.timezone_for(name), engine_tag=tag, engine_lake=engine_lake
+                )
+                outcome.publish = publish_player(
+                    adapters.database, lake, name, engine_tag=tag, engine_lake=engine_lake
+                )
                 record(adapters, name, fingerprint, outcome.publish)
             on_stage(shown, "publish", outcome)
     except (ChessComError, PlayerLockedError, LookupError, ValueError) as error:
@@ -196,11 +223,13 @@ def refresh_player(
     full: bool = False,
     offline: bool = False,
     client: ChessComSource | None = None,
+    database: Database | None = None,
 ) -> PlayerOutcome:
     """Run every stage for one player with adapters built from `settings`."""
     if client is not None:
-        return run_player(build_adapters(settings, client), username, full=full, offline=offline)
-    with open_adapters(settings) as adapters:
+        adapters = build_adapters(settings, client, database)
+        return run_player(adapters, username, full=full, offline=offline)
+    with open_adapters(settings, database) as adapters:
         return run_player(adapters, username, full=full, offline=offline)
 
 
@@ -210,10 +239,11 @@ def refresh_players(
     *,
     full: bool = False,
     offline: bool = False,
+    database: Database | None = None,
     on_stage: StageListener = _quiet,
 ) -> list[PlayerOutcome]:
     """Refresh several players side by side, sharing one polite Chess.com client."""
-    with open_adapters(settings) as adapters:
+    with open_adapters(settings, database) as adapters:
         workers = max(1, min(MAX_PLAYERS_IN_PARALLEL, len(usernames)))
         with ThreadPoolExecutor(max_workers=workers) as pool:
             return list(

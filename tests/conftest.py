@@ -109,3 +109,9 @@ def redis_url() -> Iterator[str]:
     finally:
         client.flushdb()
         client.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_engine_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Refreshes in tests analyse no games unless a test asks (engine time is CI time)."""
+    monkeypatch.setenv("ENGINE_BUDGET_GAMES", "0")

@@ -7,6 +7,7 @@ import json
 import zlib
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import chess
@@ -26,6 +27,12 @@ from transforms.pgn import (
     rules_from_variant,
 )
 from transforms.schema import GAMES_SCHEMA, MOVES_SCHEMA, conform, empty_frame
+from transforms.terminations import (
+    UNKNOWN,
+    BoardEnding,
+    board_ending,
+    decide,
+)
 
 
 @dataclass(frozen=True)
@@ -176,10 +183,13 @@ def _game_row(
 
     white_code = _text(white.get("result"))
     black_code = _text(black.get("result"))
+    termination_text = _text(headers.get("Termination"))
+    # None: Chess.com's own per-side codes; else whether the Termination text named a reason.
+    text_read: bool | None = None
     if not white_code or not black_code:
-        white_code, black_code = g.codes_from_pgn(headers.get("Result"), headers.get("Termination"))
-    code, opponent_code = (white_code, black_code) if is_white else (black_code, white_code)
-    result, score = g.result_of(code)
+        names = (white_name, black_name)
+        white_code, black_code = g.codes_from_pgn(headers.get("Result"), termination_text, names)
+        text_read = g.pgn_reason(headers.get("Result"), termination_text, names) is not None
 
     end_time = g.utc_from_unix(game.get("end_time")) or g.utc_from_pgn(
         headers.get("EndDate"), headers.get("EndTime")
@@ -224,11 +234,11 @@ def _game_row(
         "rating": rating,
         "opponent": black_name if is_white else white_name,
         "opponent_rating": opponent_rating,
-        "result": result,
-        "score": score,
-        "result_code": code,
-        "opponent_result_code": opponent_code,
-        "termination": g.termination_of(code, opponent_code),
+        "result": None,
+        "score": None,
+        "result_code": None,
+        "opponent_result_code": None,
+        "termination": None,
         "eco": _text(headers.get("ECO")),
         "opening_family": family,
         "opening_variation": variation,
@@ -241,7 +251,10 @@ def _game_row(
         "match": _text(game.get("match")) or _text(headers.get("Match")),
         "initial_fen": initial_fen,
         "parse_error": None,
+        "termination_text": termination_text,
+        "termination_conflict": None,
     }
+    settle = partial(_settle_result, row, white_code, black_code, text_read, is_white)
     try:
         board = make_board(rules, setup)
         if isinstance(pgn, str):
@@ -253,9 +266,34 @@ def _game_row(
     except GameParseError as error:
         # The game-level facts read fine; only the moves are unusable: keep the row, no moves.
         row["parse_error"] = str(error)[:500]
+        settle(None)
         return row, None
     row["plies"] = len(moves.plies)
+    settle(board_ending(moves.final, rules))
+    moves.final = None  # a month keeps every game's plies until its frame is built, not boards
     return row, moves
+
+
+def _settle_result(
+    row: dict[str, Any],
+    white_code: str | None,
+    black_code: str | None,
+    text_read: bool | None,
+    is_white: bool,
+    ending: BoardEnding | None,
+) -> None:
+    """Result and termination: the final position decides mate, stalemate and insufficient
+    material; the codes (or the Termination text) the rest; an unread text is `unknown`."""
+    decision = decide(
+        white_code, black_code, text_read=text_read, board=ending, category=g.termination_of
+    )
+    white_code, black_code = decision.white_code, decision.black_code
+    code, opponent_code = (white_code, black_code) if is_white else (black_code, white_code)
+    row["result"], row["score"] = g.result_of(code)
+    row["result_code"] = code
+    row["opponent_result_code"] = opponent_code
+    row["termination"] = UNKNOWN if decision.unreadable else g.termination_of(code, opponent_code)
+    row["termination_conflict"] = decision.conflict
 
 
 def _is_standard_start(fen: str | None) -> bool:

@@ -7,6 +7,8 @@ import re
 import uuid
 from datetime import UTC, datetime
 
+from transforms.terminations import termination_reason, winner_name
+
 # Chess.com per-side codes that mean the game was drawn (chesscom-data.md §2).
 DRAW_CODES = frozenset(
     {"agreed", "repetition", "stalemate", "insufficient", "timevsinsufficient", "50move", "draw"}
@@ -25,33 +27,15 @@ TERMINATION_BY_CODE = {
     "50move": "50move",
 }
 
-# PGN Termination wording (API "X won by ...", website export "X won - ..." / "Game drawn - ...")
-# mapped to the per-side code of the side that did not win.
-_TERMINATION_PHRASES: tuple[tuple[str, str], ...] = (
-    ("timeout vs insufficient", "timevsinsufficient"),
-    ("time vs insufficient", "timevsinsufficient"),
-    ("insufficient material", "insufficient"),
-    ("repetition", "repetition"),
-    ("agreement", "agreed"),
-    ("stalemate", "stalemate"),
-    ("50-move", "50move"),
-    ("50 move", "50move"),
-    ("fifty", "50move"),
-    ("checkmate", "checkmated"),
-    ("resignation", "resigned"),
-    ("abandon", "abandoned"),
-    ("on time", "timeout"),
-    ("time forfeit", "timeout"),
-    ("timeout", "timeout"),
-    ("king of the hill", "kingofthehill"),
-    ("three check", "threecheck"),
-    ("3 check", "threecheck"),
-)
-
+# patterns.md: the family runs to its first Defense / Game / Opening / Attack / Gambit /
+# Countergambit / System word, with a following Accepted or Declined.
 _OPENING_FAMILY_WORDS = frozenset(
-    {"Opening", "Defense", "Defence", "Game", "Gambit", "Attack", "System"}
+    {"Opening", "Defense", "Game", "Gambit", "Countergambit", "Attack", "System"}
 )
-_OPENING_FAMILY_SUFFIXES = frozenset({"Declined", "Accepted", "Refused"})
+_OPENING_FAMILY_SUFFIXES = frozenset({"Declined", "Accepted"})
+# A name with moves glued on by "...": "Defense...4.exd5" (not a move such as "1...c6").
+_GLUED_RE = re.compile(r"^([A-Za-z][^.]*?)\.\.\.(.*)$")
+_MOVE_RE = re.compile(r"^\d")
 _ECO_PREFIX_RE = re.compile(r"^[A-E]\d\d-")
 _OLD_LINK_RE = re.compile(r"^https?://(www\.)?chess\.com/(live|daily)/game/(\d+)")
 
@@ -105,13 +89,23 @@ def termination_of(code: str | None, opponent_code: str | None) -> str:
     return TERMINATION_BY_CODE.get(deciding or "", "other")
 
 
-def codes_from_pgn(result: str | None, termination: str | None) -> tuple[str | None, str | None]:
-    """(white code, black code) from PGN `Result` and `Termination` (imports without JSON sides)."""
-    text = (termination or "").lower()
-    # "X won by ..." names the winner first; usernames have no spaces, so cut them off before
-    # looking for the reason (a name such as "timeout99" must not decide it).
-    text = text.split(" won ", 1)[1] if " won " in text else text
-    reason = next((code for phrase, code in _TERMINATION_PHRASES if phrase in text), None)
+def pgn_reason(
+    result: str | None, termination: str | None, names: tuple[str | None, str | None] = (None, None)
+) -> str | None:
+    """The per-side code the Termination text names in any language, or None when unreadable;
+    `names` are (White, Black): the winner's is taken out of the text first."""
+    return termination_reason(termination, winner_name(result, *names))
+
+
+def codes_from_pgn(
+    result: str | None, termination: str | None, names: tuple[str | None, str | None] = (None, None)
+) -> tuple[str | None, str | None]:
+    """(white code, black code) from PGN `Result` and `Termination` (imports without JSON sides).
+
+    The reason is read by pgn_reason (transforms/terminations.py, in any language of the phrase
+    table); an unreadable one leaves "lose" / "draw".
+    """
+    reason = pgn_reason(result, termination, names)
     if result == "1-0":
         return "win", reason if reason and reason not in DRAW_CODES else "lose"
     if result == "0-1":
@@ -123,26 +117,43 @@ def codes_from_pgn(result: str | None, termination: str | None) -> tuple[str | N
 
 
 def opening_from_url(eco_url: str | None) -> tuple[str | None, str | None]:
-    """(family, variation) from a Chess.com opening URL slug.
+    """(family, variation) from a Chess.com opening URL slug (patterns.md's rule).
 
     "Ruy-Lopez-Opening-Berlin-Defense-4.d3-Bc5" -> ("Ruy Lopez Opening", "Berlin Defense 4.d3 Bc5"):
-    the family runs to the first family word (Opening, Defense, Game, Gambit, Attack, System),
-    plus a following Declined/Accepted/Refused; old URLs start with the ECO code, which is dropped.
+    the family runs to the first family word (Defense, Game, Opening, Attack, Gambit,
+    Countergambit, System), plus a following Declined/Accepted. Moves glued on with "..."
+    ("Alapin-Sicilian-Defense...4.exd5-Qxd5") belong to the variation, never to the family, and
+    so does any move of a slug without a family word; old URLs start with the ECO code, dropped.
     """
     if not eco_url:
         return None, None
     slug = eco_url.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0]
     slug = _ECO_PREFIX_RE.sub("", slug)
-    words = [w for w in slug.split("-") if w]
+    words: list[str] = []
+    glued_at: int | None = None  # index of the first word after the first "..." glue
+    for word in slug.split("-"):
+        match = _GLUED_RE.match(word)
+        if match:
+            words.append(match.group(1))
+            glued_at = len(words) if glued_at is None else glued_at
+            if match.group(2):
+                words.append(match.group(2))
+        elif word:
+            words.append(word)
     if not words:
         return None, None
     cut = len(words)
     for i, word in enumerate(words):
+        if i == glued_at or _MOVE_RE.match(word):
+            cut = i
+            break
         if word in _OPENING_FAMILY_WORDS:
             cut = i + 1
-            if cut < len(words) and words[cut] in _OPENING_FAMILY_SUFFIXES:
+            if cut < len(words) and words[cut] in _OPENING_FAMILY_SUFFIXES and cut != glued_at:
                 cut += 1
             break
+    if cut == 0:  # a slug that starts with a move has no family name
+        return None, " ".join(words) or None
     family = " ".join(words[:cut])
     variation = " ".join(words[cut:]) or None
     return family, variation

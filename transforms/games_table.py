@@ -49,11 +49,19 @@ GAME_COLUMNS: tuple[tuple[str, ColumnType], ...] = (
 
 _KEY = ("username", "game_id")
 
-# The published games table, in table order: its key, the snapshot the row belongs to, then the
-# contract's other columns in order.
+# Published beside the contract's columns (sql/serving/0005_engine.*.sql), filled by the engine
+# stage for the player's side of each analysed game; not part of the parser's frame contract.
+ENGINE_GAME_COLUMNS: tuple[tuple[str, ColumnType], ...] = (
+    ("engine_accuracy", "real"),
+    ("acpl", "real"),
+)
+
+# The published games table, in table order: its key, the snapshot the row belongs to, the
+# contract's other columns in order, then the engine's.
 PUBLISHED_GAME_COLUMNS: tuple[tuple[str, ColumnType], ...] = (
     ("username", "text"),
     ("game_id", "text"),
     ("snapshot_id", "text"),
     *((name, kind) for name, kind in GAME_COLUMNS if name not in _KEY),
+    *ENGINE_GAME_COLUMNS,
 )

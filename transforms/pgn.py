@@ -100,6 +100,8 @@ class GameMoves:
     comment: list[str | None] = field(default_factory=list)
     # White / Black / non-king-non-pawn bitboards of the start position.
     start: tuple[int, int, int] = (0, 0, 0)
+    # The position after the last ply (it says checkmate, stalemate or insufficient material).
+    final: chess.Board | None = None
 
 
 def parse_headers(pgn: str) -> tuple[dict[str, str], str]:
@@ -509,6 +511,7 @@ def replay_movetext(movetext: str, board: chess.Board) -> GameMoves:
             depth = 1
         elif result:
             break
+    out.final = board
     return out
 
 
@@ -580,4 +583,5 @@ def replay_tcn(tcn: str, board: chess.Board) -> GameMoves:
         san = board.san(move)
         material = _append(out, board, _slow_push(board, move), san, material)
         out.comment.append(None)
+    out.final = board
     return out

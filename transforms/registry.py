@@ -52,6 +52,17 @@ TIME_CLASS = Column("time_class", "text", "bullet, blitz, rapid, daily, or all."
 COLOR = Column("color", "text", "white, black, or all.")
 
 # Shared wording, so every definition says the same thing the same way.
+_TERMINATION_RULE = (
+    "The termination category comes from Chess.com's per-side result codes, or for imported "
+    "PGN without them from the Termination text read in any language of the phrase table "
+    "(transforms/termination_phrases.json: English, Spanish, French, Portuguese, German); the "
+    "final position decides checkmate, stalemate and insufficient material in every language "
+    "and overrules the text when they disagree. `unknown` holds games whose Termination text "
+    "could not be read (or is missing) and whose final position decides nothing; the refresh "
+    "names them. `other` holds games whose codes name an ending kept in no category (variant "
+    "ends such as king of the hill or three-check, Chess.com's generic lose/draw) and games "
+    "whose record could not be read at all."
+)
 _ROLLUP = (
     "Rolled up over time class and colour with GROUPING SETS; `all` labels a rolled-up dimension."
 )
@@ -155,11 +166,14 @@ OVERVIEW = Summary(
 
 OPENINGS = Summary(
     name="openings",
-    version=3,
+    version=4,
     title="Openings by colour: family, variation, ECO",
     definition=(
         "Every game of the player, grouped by opening family and variation (from Chess.com's "
-        "ECOUrl slug) and ECO code. Games without an ECOUrl stay, under opening_family `unknown` "
+        "ECOUrl slug: the family is the name up to its first Defense / Game / Opening / Attack "
+        "/ Gambit / Countergambit / System word, with a following Accepted or Declined, and "
+        'stops before moves; moves glued on with "..." belong to the variation) and ECO code. '
+        "Games without an ECOUrl stay, under opening_family `unknown` "
         "(eco `unknown` without an ECO code; opening_variation `none` when the slug names only a "
         "family), so each grouping adds up to all games. Grouping sets: colour x family x "
         "variation x eco and colour x family (time_class `all`: the repertoire view, per "
@@ -312,13 +326,14 @@ OPPONENT_STRENGTH = Summary(
 
 TERMINATIONS = Summary(
     name="terminations",
-    version=2,
+    version=3,
     title="How my games end, overall and by opening",
     definition=(
         "Every game, by result (win/draw/loss for the player) and termination category "
         "(checkmate, resignation, timeout, abandonment, agreement, repetition, stalemate, "
-        "insufficient, timevsinsufficient, 50move, other; a missing category counts as other). "
-        f"{_ROLLUP} Result and termination are never rolled up, so within one time class x "
+        "insufficient, timevsinsufficient, 50move, unknown, other; a missing category counts as "
+        f"other). {_TERMINATION_RULE} Opening families as in `openings`. {_ROLLUP} "
+        "Result and termination are never rolled up, so within one time class x "
         "colour x opening family group the shares add up to 1: share = games / group_games "
         "with a Wilson 95 % interval; low_sample when group_games < 10. opening_family `all` "
         "rows are the breakdown by time class and colour. The rows by opening family (from the "
@@ -359,7 +374,7 @@ def _game_share(name: str, what: str) -> tuple[Column, ...]:
 
 TIME_MANAGEMENT = Summary(
     name="time_management",
-    version=3,
+    version=4,
     title="How I use my clock",
     definition=(
         f"The player's own moves. {_MOVE_BASED} Per phase (opening/middlegame/endgame by Lichess' "
@@ -382,7 +397,8 @@ TIME_MANAGEMENT = Summary(
         "Every game has a row for the phase of its last ply (whoever made it), with no moves "
         "when the player made none there, so games counts the games with a move of the player "
         "in the phase or ending in it, and the per-phase timeout_losses add up to the `all` "
-        "row. timeout_losses counts the games lost on time whose last ply was in the phase; "
+        "row. timeout_losses counts the games lost on time (termination timeout, read as in "
+        "`terminations`) whose last ply was in the phase; "
         "timeout_losses_ahead those where the player was a piece or more up (material balance "
         ">= +3) after the last ply. Mixing time classes (time_class `all`) mixes clocks: read "
         "the per-class rows first. low_sample when games < 10."
@@ -474,14 +490,15 @@ SESSIONS = Summary(
 
 GAME_LENGTH = Summary(
     name="game_length",
-    version=1,
+    version=2,
     title="When my games are decided",
     definition=(
         "Game length in plies by result and termination (each rolled up to `all` too) and time "
         f"class x colour. {_ROLLUP} Games with a parse_error are excluded (their ply count is "
         "not known); games with zero moves stay (an abandoned game really ended at ply 0). "
         "Quantiles are discrete (an actual game's length). Length bands count games of <= 40, "
-        "41-80, 81-120 and > 120 plies. low_sample when games < 10."
+        "41-80, 81-120 and > 120 plies. low_sample when games < 10. Termination categories as "
+        f"in `terminations`: {_TERMINATION_RULE}"
     ),
     dimensions=(
         TIME_CLASS,
@@ -642,6 +659,172 @@ TRENDS = Summary(
     ),
 )
 
+_ENGINE_RULES = (
+    "Engine facts come from Stockfish at a fixed node limit, one thread and a fixed hash "
+    "(ENGINE_NODES, ENGINE_HASH_MB; the engine, its version and the limit are stored with every "
+    "evaluation), every position of a game from the start. Only the evaluations made at the "
+    "current engine settings count, and a game counts as analysed when all its positions are "
+    "evaluated; analysis runs newest games first within ENGINE_BUDGET_GAMES per refresh, so "
+    "coverage = analysed_games / games (Wilson interval) says how much of the group the "
+    "numbers stand for. Lichess' formulas (patterns.md): an evaluation for the mover in "
+    "centipawns, a mate in N as ±100·(21 - min(10, N)), clamped to ±1000; Win% = 50 + 50·(2 / "
+    "(1 + e^(-0.00368208·cp)) - 1); move accuracy = 103.1668·e^(-0.04354·drop) - 3.1669 + 1 "
+    "clamped to 0-100 (100 when Win% did not drop); inaccuracy / mistake / blunder = a drop of "
+    "5 / 10 / 15 Win% points; centipawn loss = the mover's evaluation before - after, in [0, "
+    f"1000]. {_MOVE_BASED}"
+)
+
+
+def _mean(name: str, what: str, n: str, low: str, high: str) -> tuple[Column, ...]:
+    """A mean with its 95 % interval mean ± 1.96·sd/√n, clipped."""
+    return (
+        Column(name, "real", f"{what} (n: {n})."),
+        Column(f"{name}_low", "real", f"Lower end of the 95 % interval of {name} (>= {low})."),
+        Column(f"{name}_high", "real", f"Upper end of the 95 % interval of {name} (<= {high})."),
+    )
+
+
+def _per_100(name: str, what: str) -> tuple[Column, ...]:
+    return (
+        Column(name, "integer", f"The player's analysed moves judged {what}."),
+        Column(f"{name}_per_100", "real", f"{name} per 100 analysed moves."),
+        Column(f"{name}_per_100_low", "real", "Lower end of the Wilson 95 % interval, x 100."),
+        Column(f"{name}_per_100_high", "real", "Upper end of the Wilson 95 % interval, x 100."),
+    )
+
+
+_COVERAGE = (
+    Column("analysed_games", "integer", "Games analysed by the engine at the current settings."),
+    *_share("coverage", "analysed_games / games", "games"),
+)
+
+ENGINE_ACCURACY = Summary(
+    name="engine_accuracy",
+    version=1,
+    title="Engine accuracy and ACPL (Lichess' method)",
+    definition=(
+        f"{_ENGINE_RULES} game_accuracy is Lichess' game accuracy of the player's side: the "
+        "Win% sequence from White's side starting with the initial position; window w = "
+        "clamp(floor(plies / 10), 2, 8); the windows are w - 2 copies of the first w values and "
+        "every sliding window of w values, each weighing its population standard deviation "
+        "clamped to [0.5, 12]; move i takes weight i; the side's accuracy is the mean of the "
+        "weighted mean of its move accuracies and their harmonic mean (each floored at 1, as "
+        "lila does). It is a whole-game figure, so it is only on phase `all` rows. "
+        "move_accuracy is the mean over analysed games of the game's mean move accuracy in the "
+        "phase, acpl the mean over games of the game's mean centipawn loss in the phase: every "
+        "game weighs the same; intervals mean ± 1.96·sd/√n over games, clipped. Phases are "
+        "Lichess' Divider's (as in time_management), phase `all` the whole game; a game "
+        "belongs to a phase row when the player moved in that phase. Grouping sets: time "
+        "class x colour, time class, colour and none, and the monthly trend by month and time "
+        "class x month (colour `all`), each per phase. low_sample when analysed_games < 10."
+    ),
+    dimensions=(
+        TIME_CLASS,
+        COLOR,
+        Column("phase", "text", "opening, middlegame, endgame, or all."),
+        Column("month", "text", "YYYY-MM, or all."),
+    ),
+    metrics=(
+        Column("games", "integer", "Games in the group (with the player's moves in the phase)."),
+        *_COVERAGE,
+        Column("analysed_moves", "integer", "The player's analysed moves in the phase."),
+        *_mean("game_accuracy", "Mean Lichess game accuracy (phase all)", "games", "0", "100"),
+        *_mean("move_accuracy", "Mean over games of the mean move accuracy", "games", "0", "100"),
+        *_mean("acpl", "Mean over games of the average centipawn loss", "games", "0", "1000"),
+        Column("low_sample", "boolean", "True when analysed_games < 10."),
+    ),
+)
+
+ENGINE_MISTAKES = Summary(
+    name="engine_mistakes",
+    version=1,
+    title="Inaccuracies, mistakes and blunders per 100 moves, by phase and clock",
+    definition=(
+        f"{_ENGINE_RULES} The player's analysed moves (of analysed games) counted by judgement, "
+        "per 100 moves, each with a Wilson 95 % interval over moves (n = moves; moves of one "
+        "game are not independent, so read the interval as a lower bound on the uncertainty). "
+        "Rows by phase (clock_bucket `all`; phase `all` is every move) with time class x colour "
+        "roll-ups, and by clock-share bucket (phase `all`): clock / (base + 40 x increment) "
+        "<= 3 %, (3, 10], (10, 25], (25, 50), >= 50 %, as time_management, moves without a "
+        "clock share left out of those rows: do I blunder in time trouble? low_sample when "
+        "games < 10."
+    ),
+    dimensions=(
+        TIME_CLASS,
+        COLOR,
+        Column("phase", "text", "opening, middlegame, endgame, or all."),
+        Column("clock_bucket", "text", "le_3, 3_10, 10_25, 25_50, ge_50, or all."),
+    ),
+    metrics=(
+        Column("games", "integer", "Analysed games with a move in the row."),
+        Column("moves", "integer", "The player's analysed moves (the n of every rate)."),
+        *_per_100("inaccuracies", "inaccuracies (5-10 Win% points lost)"),
+        *_per_100("mistakes", "mistakes (10-15 points)"),
+        *_per_100("blunders", "blunders (15 points or more)"),
+        Column("low_sample", "boolean", "True when games < 10."),
+    ),
+)
+
+ENGINE_THROWS = Summary(
+    name="engine_throws",
+    version=1,
+    title="Throws and missed wins",
+    definition=(
+        f"{_ENGINE_RULES} Winning = the player's evaluation before their move is +2 (200 "
+        "centipawns) or better. A throw is a blunder played from a winning position; a missed "
+        "win a move from a winning position after which the evaluation is below +2 (the best "
+        "move would have kept at least +2, since the position's evaluation is the best move's). "
+        "winning_games are analysed games with a winning position before a move of the player; "
+        "throw_share = throw_games / winning_games and missed_win_share = missed_win_games / "
+        "winning_games, each with a Wilson 95 % interval; throw_games_lost and "
+        f"missed_win_games_not_won say what those games came to. {_ROLLUP} low_sample when "
+        "winning_games < 10."
+    ),
+    dimensions=(TIME_CLASS, COLOR),
+    metrics=(
+        Column("games", "integer", "Games in the group with moves."),
+        *_COVERAGE,
+        Column("winning_games", "integer", "Analysed games where the player stood at +2 or more."),
+        Column("winning_moves", "integer", "The player's moves played from +2 or more."),
+        Column("throws", "integer", "Blunders played from +2 or more."),
+        Column("throw_games", "integer", "Games with a throw."),
+        Column("throw_games_lost", "integer", "Of those, games lost."),
+        *_share("throw_share", "throw_games / winning_games", "winning_games"),
+        Column("missed_wins", "integer", "Moves from +2 or more that left less than +2."),
+        Column("missed_win_games", "integer", "Games with a missed win."),
+        Column("missed_win_games_not_won", "integer", "Of those, games not won."),
+        *_share("missed_win_share", "missed_win_games / winning_games", "winning_games"),
+        Column("low_sample", "boolean", "True when winning_games < 10."),
+    ),
+)
+
+ENGINE_CONVERSION = Summary(
+    name="engine_conversion",
+    version=1,
+    title="Converting engine-winning positions",
+    definition=(
+        f"{_ENGINE_RULES} The engine's view of `material`: situation `winning_2_for_4_plies` "
+        "= the evaluation for the player after a ply was +2 or better for at least 4 consecutive "
+        "plies, rate = conversion = wins / games; `losing_2_for_4_plies` = -2 or worse for 4 "
+        "plies, rate = resourcefulness = (wins + draws) / games; Wilson 95 % intervals. Read it "
+        "beside material's ahead_3_for_4_plies, which needs no engine and covers every game. "
+        f"{_ROLLUP} all_games, analysed_games and coverage describe the time class x colour "
+        f"group. {_RESULTS_RULES}"
+    ),
+    dimensions=(
+        TIME_CLASS,
+        COLOR,
+        Column("situation", "text", "winning_2_for_4_plies or losing_2_for_4_plies."),
+    ),
+    metrics=(
+        Column("all_games", "integer", "Games of the group with moves."),
+        Column("analysed_games", "integer", "Of those, analysed at the current settings."),
+        *_share("coverage", "analysed_games / all_games", "all_games"),
+        *_results_block("Analysed games in the situation"),
+        *_share("rate", "Conversion or resourcefulness", "games"),
+    ),
+)
+
 SUMMARIES: tuple[Summary, ...] = (
     OVERVIEW,
     RESULTS,
@@ -660,5 +843,9 @@ SUMMARIES: tuple[Summary, ...] = (
     OPPONENTS,
     ACCURACY,
     TRENDS,
+    ENGINE_ACCURACY,
+    ENGINE_MISTAKES,
+    ENGINE_THROWS,
+    ENGINE_CONVERSION,
 )
 BY_NAME: dict[str, Summary] = {s.name: s for s in SUMMARIES}

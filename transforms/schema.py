@@ -11,7 +11,7 @@ from transforms.registry import ColumnType
 # bump PARSER_VERSION whenever the parser's output for the same bytes may change, so the lake
 # re-parses every month (the lake compares it with the version tagged on each partition).
 SCHEMA_VERSION = 1
-PARSER_VERSION = "1.2.0"
+PARSER_VERSION = "1.3.0"
 
 UTC_US: pl.DataType = pl.Datetime("us", "UTC")
 
@@ -27,8 +27,18 @@ POLARS_TYPES: dict[ColumnType, pl.DataType] = {
 
 # The games frame: transforms/games_table.py's columns; its integers (ratings, seconds, plies)
 # fit in 32 bits, so the contract keeps them as Int32.
+# Lake-only games columns, kept out of the published table: the PGN Termination header as
+# written (any language), and, when the final position overruled it (or Chess.com's codes), the
+# category they had named (transforms/terminations.py counts and names them in the reports).
+LAKE_ONLY_GAME_COLUMNS: dict[str, pl.DataType] = {
+    "termination_text": pl.Utf8(),
+    "termination_conflict": pl.Utf8(),
+}
 GAMES_SCHEMA = pl.Schema(
-    {name: pl.Int32() if kind == "integer" else POLARS_TYPES[kind] for name, kind in GAME_COLUMNS}
+    {
+        **{n: pl.Int32() if kind == "integer" else POLARS_TYPES[kind] for n, kind in GAME_COLUMNS},
+        **LAKE_ONLY_GAME_COLUMNS,
+    }
 )
 
 MOVES_SCHEMA = pl.Schema(

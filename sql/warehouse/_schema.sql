@@ -58,3 +58,31 @@ create table moves (
     material_balance integer,
     phase varchar
 );
+
+-- engine facts (transforms/engine.py over the lake's evals at the current engine settings):
+-- per analysed ply, and per analysed game and colour; empty when nothing was analysed
+create table engine_moves (
+    game_id varchar,
+    ply integer,
+    color varchar,
+    is_player_move boolean,
+    phase varchar,
+    clock_share double,
+    cp_before integer,
+    cp_after integer,
+    win_before double,
+    win_after double,
+    accuracy double,
+    cp_loss integer,
+    judgement varchar,
+    is_throw boolean,
+    is_missed_win boolean
+);
+
+create table engine_games (
+    game_id varchar,
+    color varchar,
+    engine_accuracy double,
+    acpl double,
+    analysed_moves integer
+);

@@ -214,3 +214,24 @@ def test_summaries_come_back_from_the_lake_exactly_as_computed(
         p.name for p in (tmp_path / "summaries" / "username=shaunchess123").glob("*.parquet")
     ] == [f"{first}.parquet"]
     assert Lake(tmp_path).read_summaries("nobody") == {}
+
+
+def test_a_partition_from_before_a_new_column_reads_it_as_null(
+    tmp_path: Path, month: tuple[bytes, ParsedMonth, int], fixtures_dir: Path
+) -> None:
+    _, parsed, games = month
+    lake = Lake(tmp_path)
+    lake.write_month("shaunchess123", "2025-08", parsed, "a" * 64)
+    other = (fixtures_dir / "shaunchess123" / "2025" / "09.json").read_bytes()
+    lake.write_month(
+        "shaunchess123", "2025-09", parse_month("shaunchess123", "2025-09", other), "b" * 64
+    )
+    # an old parser's partition (its month failed to re-parse) lacks the termination columns
+    part = tmp_path / "games" / "username=shaunchess123" / "month=2025-08" / "part.parquet"
+    pl.read_parquet(part).drop("termination_text", "termination_conflict").write_parquet(part)
+    back = lake.read_games("shaunchess123")
+    assert back.schema == GAMES_SCHEMA
+    old = back.filter(pl.col("month") == "2025-08")
+    assert old.height == games
+    assert old["termination_text"].null_count() == games
+    assert back.filter(pl.col("month") == "2025-09")["termination_text"].null_count() == 0

@@ -250,3 +250,9 @@ class FakeLake:
 
     def remove_month(self, username: str, month: str) -> None:
         self.partitions.pop((username, month), None)
+
+    def read_games(self, username: str) -> pl.DataFrame:
+        from transforms.schema import GAMES_SCHEMA
+
+        frames = [p.games for (u, _), (p, _) in sorted(self.partitions.items()) if u == username]
+        return pl.concat(frames) if frames else pl.DataFrame(schema=GAMES_SCHEMA)

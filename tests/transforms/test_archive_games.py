@@ -21,13 +21,15 @@ def _tag(pgn: str, name: str) -> str | None:
     return pgn.split(marker, 1)[1].split('"', 1)[0] if marker in pgn else None
 
 
-# The documented rule (games.opening_from_url), restated as one regex over the dashed slug: an
-# optional old "C65-" ECO prefix, then the family up to and including the first whole word
-# Opening/Defense/Defence/Game/Gambit/Attack/System (+ Declined/Accepted/Refused), then the rest.
+# The documented rule (patterns.md), restated over the dashed slug: an optional old "C65-" ECO
+# prefix; a "..." glued to a name ("Defense...4.exd5") is a word break, marked here by a "|"
+# token; the family runs up to and including the first whole word Defense/Game/Opening/Attack/
+# Gambit/Countergambit/System (+ Accepted/Declined) unless a glue or a move comes first, and
+# then stops there; the rest is the variation.
+_GLUE = re.compile(r"(^|-)([A-Za-z][^-.]*)\.\.\.")
 _SLUG = re.compile(
-    r"(?:[A-E][0-9]{2}-)?"
-    r"(?P<family>(?:[^-]+-)*?(?:Opening|Defen[cs]e|Game|Gambit|Attack|System)"
-    r"(?:-(?:Declined|Accepted|Refused))?)"
+    r"(?P<family>(?:[A-Za-z][^-|]*-)*?(?:Opening|Defense|Game|Gambit|Countergambit|Attack|System)"
+    r"(?:-(?:Declined|Accepted))?)"
     r"(?:-(?P<variation>.+))?"
 )
 
@@ -35,12 +37,19 @@ _SLUG = re.compile(
 def _opening(eco_url: str | None) -> tuple[str | None, str | None]:
     if not eco_url:
         return None, None
-    slug = eco_url.split("?")[0].rstrip("/").split("/")[-1]
+    slug = re.sub(r"^[A-E][0-9]{2}-", "", eco_url.split("?")[0].rstrip("/").split("/")[-1])
+    slug = _GLUE.sub(r"\1\2-|-", slug, count=1)
+
+    def words(text: str | None) -> str | None:
+        kept = [w for w in (text or "").split("-") if w and w != "|"]
+        return " ".join(kept) or None
+
     match = _SLUG.fullmatch(slug)
-    if match is None:  # no family word: the whole slug names the family
-        return re.sub(r"^[A-E][0-9]{2}-", "", slug).replace("-", " "), None
-    variation = match["variation"]
-    return match["family"].replace("-", " "), variation.replace("-", " ") if variation else None
+    if match is None:  # no family word before a glue or a move: the name up to there
+        tokens = slug.split("-")
+        stop = next((i for i, w in enumerate(tokens) if w == "|" or w[:1].isdigit()), len(tokens))
+        return words("-".join(tokens[:stop])), words("-".join(tokens[stop:]))
+    return words(match["family"]), words(match["variation"])
 
 
 _START = "rnbqkbnr/pppppppp/8/8/8/8/PPPPPPPP/RNBQKBNR w KQkq"

@@ -91,3 +91,33 @@ def moves_frame(rows: Sequence[Mapping[str, Any]]) -> pl.DataFrame:
 
 def empty_moves() -> pl.DataFrame:
     return pl.DataFrame(schema=MOVES_SCHEMA)
+
+
+def evals_frame(white_cps: Mapping[str, Sequence[int | None]]) -> pl.DataFrame:
+    """Engine evaluations per game: position i (0 = start) scores white_cps[game][i] for White."""
+    from transforms.engine import EVALS_SCHEMA
+
+    rows = [
+        {
+            "game_id": game_id,
+            "username": USER,
+            "ply": ply,
+            "white_to_move": ply % 2 == 0,
+            "cp": cp,
+            "mate": None,
+            "best_uci": None,
+            "nodes": 1,
+            "engine": "test",
+            "engine_limit": "test",
+        }
+        for game_id, cps in white_cps.items()
+        for ply, cp in enumerate(cps)
+    ]
+    return pl.DataFrame(rows, schema=EVALS_SCHEMA)
+
+
+def engine_frames(moves: pl.DataFrame, evals: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(engine_moves, engine_games): the engine facts compute_summaries takes."""
+    from transforms.engine import game_facts, move_facts
+
+    return move_facts(moves, evals), game_facts(moves, evals)

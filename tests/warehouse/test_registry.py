@@ -10,7 +10,15 @@ import polars as pl
 import pytest
 
 from adapters.warehouse import SQL_DIR, SummarySqlError, compute_summaries_from_frames
-from tests.warehouse.frames import T0, game, games_frame, moves_for, moves_frame
+from tests.warehouse.frames import (
+    T0,
+    engine_frames,
+    evals_frame,
+    game,
+    games_frame,
+    moves_for,
+    moves_frame,
+)
 from transforms.registry import BY_NAME, SUMMARIES
 from transforms.schema import POLARS_TYPES
 
@@ -49,7 +57,18 @@ def everything() -> dict[str, pl.DataFrame]:
                 for p in range(14)
             ],
         )
-    return compute_summaries_from_frames(games_frame(rows), moves_frame(moves), "alice")
+    # White's evaluations: a +2 edge held, thrown away by a blunder at ply 9, then won back
+    cps = [0, 20, 250, 260, 280, 300, 320, 310, 330, -50, -60, 400, 420, 450, 480]
+    evals = evals_frame({f"g{i:03d}": cps for i in range(0, 12, 3)})
+    moves_df = moves_frame(moves)
+    engine_moves, engine_games = engine_frames(moves_df, evals)
+    return compute_summaries_from_frames(
+        games_frame(rows),
+        moves_df,
+        "alice",
+        engine_moves=engine_moves,
+        engine_games=engine_games,
+    )
 
 
 def test_every_summary_registered_once_in_order() -> None:

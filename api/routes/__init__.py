@@ -1,0 +1,1 @@
+"""The API's routes, one APIRouter per module; api.app includes them."""
