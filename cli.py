@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 if TYPE_CHECKING:
+    from adapters.database import Database
     from flows.stages import PlayerOutcome
     from settings import Settings
 
@@ -45,6 +46,17 @@ def _settings() -> Settings:
             f"{'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in error.errors()
         )
         raise _fail(f"invalid settings: {problems}") from None
+
+
+def _database(settings: Settings, *, api: bool = False) -> Database:
+    """The publish target (api=True: the API's read-only connection), checked once here: a bad
+    DATABASE_URL or API_DATABASE_URL is one line, not a traceback."""
+    from adapters.database import Database, DatabaseUrlError
+
+    try:
+        return Database.for_api(settings) if api else Database.from_settings(settings)
+    except DatabaseUrlError as error:
+        raise _fail(str(error)) from None
 
 
 def _describe(outcome: PlayerOutcome) -> str:
@@ -154,12 +166,14 @@ def serve(
     from api.app import create_app
 
     settings = _settings()
-    if settings.resolved_database_url.startswith("sqlite"):
+    database = _database(settings)
+    if database.dialect == "sqlite":
         # The embedded database may not exist before the first refresh: create its tables so a
         # player not yet published answers 404, not 503. PostgreSQL is migrated by `db upgrade`.
         from adapters.migrations import upgrade_schema
 
-        upgrade_schema(settings.resolved_database_url)
+        upgrade_schema(database)
+    _database(settings, api=True)
     uvicorn.run(create_app(settings), host=host, port=port, access_log=False)
 
 
@@ -189,11 +203,11 @@ def report(
 ) -> None:
     """Print every published summary of a player as tables in the terminal.
 
-    Reads DATABASE_URL (or DATA_DIR for the embedded SQLite).
+    Reads DATABASE_URL (or DATA_DIR for the embedded SQLite). Every table comes from one
+    snapshot, read in one transaction, even while the player is being published again.
     """
-    from adapters.publish import read_player, read_summary_rows
-    from adapters.report import render_report
-    from transforms.catalogue import SUMMARIES
+    from adapters.reads import read_published
+    from report import render_report
     from transforms.usernames import InvalidUsernameError, normalize_username
 
     settings = _settings()
@@ -201,11 +215,10 @@ def report(
         name = normalize_username(username)
     except InvalidUsernameError as error:
         raise _fail(str(error)) from None
-    url = settings.resolved_database_url
-    if read_player(url, name) is None:
+    published = read_published(_database(settings), name)
+    if published is None:
         raise _fail(f"{name!r} has not been published yet: run `chess-patterns refresh {name}`")
-    tables = {s.name: read_summary_rows(url, name, s.name) for s in SUMMARIES}
-    render_report(out, name, tables)
+    render_report(out, name, published.summaries)
 
 
 @db_app.command()
@@ -213,8 +226,7 @@ def upgrade() -> None:
     """Create or upgrade the published tables. Reads DATABASE_URL (or DATA_DIR)."""
     from adapters.migrations import upgrade_schema
 
-    settings = _settings()
-    applied = upgrade_schema(settings.resolved_database_url)
+    applied = upgrade_schema(_database(_settings()))
     out.print(f"applied {len(applied)} migrations" + (f": {', '.join(applied)}" if applied else ""))
 
 

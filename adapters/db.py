@@ -1,4 +1,4 @@
-"""Database plumbing shared by the publisher and the API: URLs, engines, SQL files, row codecs."""
+"""Published-table plumbing shared by the publisher and the API: SQL files, row codecs, reads."""
 
 from __future__ import annotations
 
@@ -10,102 +10,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
+
+from adapters.database import Dialect
+from transforms.games_table import PUBLISHED_GAME_COLUMNS
 
 if TYPE_CHECKING:
-    from sqlalchemy import Connection, Engine
+    from sqlalchemy import Connection
+
+    from transforms.registry import ColumnType, Role
 
 # SQLAlchemy is imported inside the functions that use it: the API's PostgreSQL path does not
 # need it, and it is a third of the API's import time.
 
-Dialect = Literal["postgresql", "sqlite"]
-
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql" / "serving"
 
-# Column types of the summary registry (transforms.catalogue.ColumnType), repeated here so the
-# API's import path stays free of the registry and its future imports.
-COLUMN_TYPES = frozenset({"text", "integer", "real", "boolean", "timestamp", "date"})
-
 # The games table, in table order (sql/serving/0001_core.*.sql): the frame contract's columns.
-GAMES_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("username", "text"),
-    ("game_id", "text"),
-    ("snapshot_id", "text"),
-    ("month", "text"),
-    ("url", "text"),
-    ("end_time", "timestamp"),
-    ("start_time", "timestamp"),
-    ("rules", "text"),
-    ("rated", "boolean"),
-    ("time_class", "text"),
-    ("time_control", "text"),
-    ("base_seconds", "integer"),
-    ("increment_seconds", "integer"),
-    ("days_per_move", "integer"),
-    ("color", "text"),
-    ("rating", "integer"),
-    ("opponent", "text"),
-    ("opponent_rating", "integer"),
-    ("result", "text"),
-    ("score", "real"),
-    ("result_code", "text"),
-    ("opponent_result_code", "text"),
-    ("termination", "text"),
-    ("eco", "text"),
-    ("opening_family", "text"),
-    ("opening_variation", "text"),
-    ("eco_url", "text"),
-    ("plies", "integer"),
-    ("duration_seconds", "integer"),
-    ("accuracy", "real"),
-    ("opponent_accuracy", "real"),
-    ("tournament", "text"),
-    ("match", "text"),
-    ("initial_fen", "text"),
-    ("parse_error", "text"),
-)
+GAMES_COLUMNS = PUBLISHED_GAME_COLUMNS
 
 _IDENT = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _NAME_LINE = re.compile(r"^-- name: (\w+)\s*$", re.MULTILINE)
-
-
-class DatabaseUrlError(ValueError):
-    """A DATABASE_URL this project cannot use."""
-
-
-def dialect_of(database_url: str) -> Dialect:
-    """Which of the two supported databases a URL names."""
-    scheme = database_url.split(":", 1)[0].lower()
-    if scheme in {"postgres", "postgresql"} or scheme.startswith("postgresql+"):
-        return "postgresql"
-    if scheme == "sqlite" or scheme.startswith("sqlite+"):
-        return "sqlite"
-    raise DatabaseUrlError(
-        f"DATABASE_URL scheme {scheme!r} is not supported: use postgresql://... or sqlite:///path"
-    )
-
-
-def sqlite_path(database_url: str) -> Path:
-    """The file behind a sqlite:/// URL (in-memory databases cannot be shared, so refuse them)."""
-    from sqlalchemy.engine import make_url
-
-    database = make_url(database_url).database
-    if not database or database == ":memory:" or database.startswith("file:"):
-        raise DatabaseUrlError(
-            f"{database_url!r} does not name a SQLite file: use sqlite:///path/to/file.sqlite"
-        )
-    return Path(database).resolve()
-
-
-def sqlalchemy_url(database_url: str, *, read_only: bool = False) -> str:
-    """The SQLAlchemy URL: psycopg 3 for PostgreSQL (postgres:// too), a mode=ro URI for readers."""
-    if dialect_of(database_url) == "postgresql":
-        rest = database_url.split("://", 1)[1]
-        return f"postgresql+psycopg://{rest}"
-    path = sqlite_path(database_url)
-    if read_only:
-        return f"sqlite+pysqlite:///file:{path.as_posix()}?mode=ro&uri=true"
-    return f"sqlite+pysqlite:///{path.as_posix()}"
 
 
 def quote_ident(name: str) -> str:
@@ -113,65 +37,6 @@ def quote_ident(name: str) -> str:
     if not _IDENT.fullmatch(name):
         raise ValueError(f"{name!r} is not a valid table or column name (lowercase, a-z0-9_)")
     return f'"{name}"'
-
-
-def make_engine(
-    database_url: str,
-    *,
-    read_only: bool,
-    pooled: bool,
-    connect_timeout: int = 10,
-    pool_size: int = 8,
-) -> Engine:
-    """An engine that is safe behind a transaction-mode pooler, and read-only when asked.
-
-    PostgreSQL: prepared statements off (PgBouncer in transaction mode cannot keep them), TLS and
-    other libpq settings taken from the URL as given, a connect timeout, and for readers every
-    transaction begins READ ONLY (psycopg's per-transaction BEGIN READ ONLY: no session state).
-    SQLite: readers open the file with mode=ro; writers take the write lock at BEGIN IMMEDIATE.
-    """
-    from sqlalchemy import create_engine, event
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.pool import NullPool
-
-    dialect = dialect_of(database_url)
-    url = sqlalchemy_url(database_url, read_only=read_only)
-    pool_args: dict[str, Any] = (
-        {"pool_size": pool_size, "max_overflow": pool_size, "pool_timeout": connect_timeout}
-        if pooled
-        else {"poolclass": NullPool}
-    )
-    if dialect == "postgresql":
-        connect_args: dict[str, Any] = {"prepare_threshold": None}
-        if "connect_timeout" not in make_url(url).query:
-            connect_args["connect_timeout"] = connect_timeout
-        engine = create_engine(url, connect_args=connect_args, **pool_args)
-        if read_only:
-
-            @event.listens_for(engine, "connect")
-            def _read_only(dbapi_connection: Any, _record: Any) -> None:
-                dbapi_connection.read_only = True
-
-        return engine
-
-    engine = create_engine(
-        url,
-        connect_args={"timeout": float(connect_timeout), "check_same_thread": False},
-        **pool_args,
-    )
-
-    @event.listens_for(engine, "connect")
-    def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Take over transaction control from the driver so that DDL is transactional too.
-        dbapi_connection.isolation_level = None
-        if not read_only:
-            dbapi_connection.execute("pragma journal_mode=wal")
-
-    @event.listens_for(engine, "begin")
-    def _sqlite_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("begin" if read_only else "begin immediate")
-
-    return engine
 
 
 @functools.cache
@@ -239,12 +104,14 @@ def from_db(kind: str, value: Any) -> Any:
 
 @dataclass(frozen=True)
 class SummaryColumn:
-    """One column of a published summary table."""
+    """One column of a published summary table, as recorded in summary_definitions: the
+    registry's column (transforms.registry.Column) and its role; the API reads these, never the
+    registry itself."""
 
     name: str
-    type: str
+    type: ColumnType
     description: str
-    role: str  # key (username), dimension or metric
+    role: Role
 
 
 @dataclass(frozen=True)

@@ -7,40 +7,37 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import random
 import re
-import time
-from collections.abc import Callable
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import TypeVar
 
 from sqlalchemy import Connection, Engine, inspect
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
 
+from adapters.database import Database, Dialect, PublishError, lock_key
 from adapters.db import (
     SQL_DIR,
-    Dialect,
     SummaryColumn,
     columns_json,
-    dialect_of,
     fetch_definitions,
-    make_engine,
     quote_ident,
     sql,
-    sqlite_path,
     utc_text,
 )
-from transforms.catalogue import SUMMARIES, Summary
+from transforms.registry import SUMMARIES, Summary
+
+Registry = Sequence[Summary]
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-
-
-# Whole-transaction retries when the server is waking up (Neon scales to zero and takes a few
-# seconds to resume) or drops the connection; the last delay is about 4 s, ~7.5 s in total.
-RETRY_DELAYS_SECONDS = (0.5, 1.0, 2.0, 4.0)
+__all__ = [
+    "MigrationEditedError",
+    "PublishError",
+    "SchemaNotCurrentError",
+    "ensure_schema",
+    "pending_changes",
+    "require_current_schema",
+    "upgrade_schema",
+]
 _MIGRATION_FILE = re.compile(r"(\d{4}_[a-z0-9_]+?)(?:\.(postgresql|sqlite))?\.sql")
 _MIGRATION_LOCK = "chess-patterns:schema"
 
@@ -62,21 +59,12 @@ _SQLITE_TYPES = {
 }
 
 
-class PublishError(RuntimeError):
-    """A publish that did not happen; the previous snapshot is still the one served."""
-
-
 class MigrationEditedError(RuntimeError):
     """An applied migration file no longer matches what was applied."""
 
 
 # ---------------------------------------------------------------------------------------------
 # schema
-
-
-def _lock_key(name: str) -> int:
-    """A stable signed 64-bit advisory lock key (Python's hash() is salted per process)."""
-    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
 def _statements(body: str) -> list[str]:
@@ -99,15 +87,8 @@ def _migrations(dialect: Dialect) -> list[tuple[str, str]]:
 
 
 def _summary_columns(summary: Summary) -> tuple[SummaryColumn, ...]:
-    dims = {c.name for c in summary.dimensions}
     return tuple(
-        SummaryColumn(
-            c.name,
-            c.type,
-            c.description,
-            "key" if c.name == "username" else "dimension" if c.name in dims else "metric",
-        )
-        for c in summary.columns
+        SummaryColumn(c.name, c.type, c.description, summary.role(c)) for c in summary.columns
     )
 
 
@@ -128,9 +109,9 @@ def _summary_ddl(summary: Summary, dialect: Dialect) -> list[str]:
     ]
 
 
-def _upgrade(conn: Connection, dialect: Dialect) -> list[str]:
+def _upgrade(conn: Connection, dialect: Dialect, registry: Registry) -> list[str]:
     if dialect == "postgresql":
-        conn.execute(sql("advisory_xact_lock"), {"key": _lock_key(_MIGRATION_LOCK)})
+        conn.execute(sql("advisory_xact_lock"), {"key": lock_key(_MIGRATION_LOCK)})
     for statement in _statements((SQL_DIR / "0000_schema_migrations.sql").read_text()):
         conn.exec_driver_sql(statement)
     applied = {row[0]: row[1] for row in conn.execute(sql("select_applied_migrations"))}
@@ -155,17 +136,17 @@ def _upgrade(conn: Connection, dialect: Dialect) -> list[str]:
             },
         )
         done.append(name)
-    done.extend(_sync_summary_tables(conn, dialect))
+    done.extend(_sync_summary_tables(conn, dialect, registry))
     return done
 
 
-def _sync_summary_tables(conn: Connection, dialect: Dialect) -> list[str]:
+def _sync_summary_tables(conn: Connection, dialect: Dialect, registry: Registry) -> list[str]:
     """(Re)build summary_<name> tables whose version or columns changed: they are derived data."""
     recorded = fetch_definitions(conn)
     tables = set(inspect(conn).get_table_names())
     rebuilt: list[str] = []
     now = datetime.now(UTC)
-    for summary in SUMMARIES:
+    for summary in registry:
         columns = _summary_columns(summary)
         old = recorded.get(summary.name)
         unchanged = (
@@ -203,63 +184,25 @@ def _sync_summary_tables(conn: Connection, dialect: Dialect) -> list[str]:
     return rebuilt
 
 
-def _is_transient(error: BaseException, dialect: Dialect) -> bool:
-    if isinstance(error, DBAPIError) and error.connection_invalidated:
-        return True
-    if not isinstance(error, OperationalError):
-        return False
-    if dialect == "postgresql":
-        return True  # connection refused/dropped, server starting up, admin shutdown
-    message = str(error.orig).lower()
-    return "locked" in message or "busy" in message
+def upgrade_schema(database: Database, *, registry: Registry = SUMMARIES) -> list[str]:
+    """Applies pending migrations and rebuilds changed summary tables; returns what it applied.
 
-
-def _redacted(database_url: str) -> str:
-    try:
-        return make_url(database_url).render_as_string(hide_password=True)
-    except Exception:
-        return "<DATABASE_URL>"
-
-
-def _with_retry(database_url: str, what: str, work: Callable[[Engine], T]) -> T:
-    """Runs one whole transaction, again from the start while the failure is transient."""
-    dialect = dialect_of(database_url)
-    if dialect == "sqlite":
-        sqlite_path(database_url).parent.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(database_url, read_only=False, pooled=False)
-    try:
-        for attempt, delay in enumerate((*RETRY_DELAYS_SECONDS, None), start=1):
-            try:
-                return work(engine)
-            except DBAPIError as error:
-                if delay is None or not _is_transient(error, dialect):
-                    raise PublishError(
-                        f"{what} on {_redacted(database_url)} failed after {attempt} attempt(s): "
-                        f"{str(error.orig).strip() or type(error.orig).__name__}. "
-                        "Nothing was changed; check that the database is reachable and retry."
-                    ) from error
-                log.warning("%s: transient database error, retry %d: %s", what, attempt, error)
-                time.sleep(delay * (0.75 + random.random() / 2))
-        raise AssertionError("unreachable")
-    finally:
-        engine.dispose()
-
-
-def upgrade_schema(database_url: str) -> list[str]:
-    """Applies pending migrations and rebuilds changed summary tables; returns what it applied."""
+    registry: the summaries to publish (the real one unless a test passes its own)."""
 
     def work(engine: Engine) -> list[str]:
         with engine.begin() as conn:
-            return _upgrade(conn, dialect_of(database_url))
+            return _upgrade(conn, database.dialect, registry)
 
-    return _with_retry(database_url, "upgrading the schema", work)
+    return database.with_retry("upgrading the schema", work)
 
 
 class SchemaNotCurrentError(PublishError):
     """The published database needs `chess-patterns db upgrade` before a publish."""
 
 
-def pending_changes(conn: Connection, dialect: Dialect) -> list[str]:
+def pending_changes(
+    conn: Connection, dialect: Dialect, registry: Registry = SUMMARIES
+) -> list[str]:
     """What `upgrade_schema` would apply (migrations, summary tables), read without writing."""
     names = set(inspect(conn).get_table_names())
     wanted = _migrations(dialect)
@@ -272,9 +215,9 @@ def pending_changes(conn: Connection, dialect: Dialect) -> list[str]:
         if applied.get(name) != hashlib.sha256(body.encode()).hexdigest()
     ]
     if "summary_definitions" not in names:
-        return pending + [f"{s.table}@v{s.version}" for s in SUMMARIES]
+        return pending + [f"{s.table}@v{s.version}" for s in registry]
     recorded = fetch_definitions(conn)
-    for summary in SUMMARIES:
+    for summary in registry:
         old = recorded.get(summary.name)
         current = (
             old is not None
@@ -292,31 +235,32 @@ def pending_changes(conn: Connection, dialect: Dialect) -> list[str]:
     return pending
 
 
-def require_current_schema(conn: Connection, dialect: Dialect, database_url: str) -> None:
+def require_current_schema(
+    conn: Connection, database: Database, registry: Registry = SUMMARIES
+) -> None:
     """Raises SchemaNotCurrentError (one line, says what to run) unless nothing is pending."""
-    pending = pending_changes(conn, dialect)
+    pending = pending_changes(conn, database.dialect, registry)
     if pending:
         raise SchemaNotCurrentError(
-            f"the published database {_redacted(database_url)} is not at the current schema "
+            f"the published database {database} is not at the current schema "
             f"(pending: {', '.join(pending[:5])}{', ...' if len(pending) > 5 else ''}): "
             "run `chess-patterns db upgrade` with DATABASE_URL set to the direct (not pooled) "
             "URL, then publish again"
         )
 
 
-def ensure_schema(database_url: str) -> list[str]:
+def ensure_schema(database: Database, *, registry: Registry = SUMMARIES) -> list[str]:
     """Before a publish: SQLite (the embedded default, where a newcomer has no separate step) is
     upgraded on the spot when needed; PostgreSQL is left alone, as its migrations belong on the
     direct URL (`db upgrade`): the publish transaction checks it (require_current_schema)."""
-    if dialect_of(database_url) != "sqlite":
+    if database.dialect != "sqlite":
         return []
-    path = sqlite_path(database_url)
-    if path.exists():
-        engine = make_engine(database_url, read_only=True, pooled=False)
+    if database.exists():
+        engine = database.reader().engine()
         try:
             with engine.connect() as conn:
-                if not pending_changes(conn, "sqlite"):
+                if not pending_changes(conn, "sqlite", registry):
                     return []
         finally:
             engine.dispose()
-    return upgrade_schema(database_url)
+    return upgrade_schema(database, registry=registry)

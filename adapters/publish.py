@@ -11,37 +11,28 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy import Connection, Engine, text
 
+from adapters.database import Database, Dialect, PublishError, lock_key
 from adapters.db import (
     GAMES_COLUMNS,
-    Dialect,
-    SummaryDefinition,
-    dialect_of,
     fetch_definitions,
     fetch_player,
-    fetch_summary_rows,
-    make_engine,
     quote_ident,
     sql,
-    sqlite_path,
     to_db,
     utc_text,
 )
-
-# The schema code lives in adapters.migrations (no Polars, so `serve` starts fast); these names
-# stay importable from here for existing callers.
 from adapters.migrations import (
     MigrationEditedError,
-    PublishError,
+    Registry,
     SchemaNotCurrentError,
-    _lock_key,
-    _with_retry,
     ensure_schema,
     require_current_schema,
     upgrade_schema,
 )
-from transforms.catalogue import SUMMARIES, Summary
+from transforms.registry import SUMMARIES, ColumnType, Summary
+from transforms.schema import POLARS_TYPES
 from transforms.usernames import normalize_username
 
 __all__ = [
@@ -50,8 +41,6 @@ __all__ = [
     "PublishReport",
     "SchemaNotCurrentError",
     "publish_player",
-    "read_player",
-    "read_summary_rows",
     "upgrade_schema",
 ]
 
@@ -78,7 +67,7 @@ class PublishReport:
 # frames to rows
 
 
-def _cast(frame: pl.DataFrame, name: str, kind: str, what: str) -> pl.Series:
+def _cast(frame: pl.DataFrame, name: str, kind: ColumnType, what: str) -> pl.Series:
     series = frame.get_column(name)
     dtype = series.dtype
     try:
@@ -96,13 +85,7 @@ def _cast(frame: pl.DataFrame, name: str, kind: str, what: str) -> pl.Series:
             return series.dt.convert_time_zone("UTC").dt.cast_time_unit("us")
         if kind == "date":
             return series.cast(pl.Date, strict=True)
-        target = {
-            "text": pl.Utf8,
-            "integer": pl.Int64,
-            "real": pl.Float64,
-            "boolean": pl.Boolean,
-        }[kind]
-        return series.cast(target, strict=True)
+        return series.cast(POLARS_TYPES[kind], strict=True)
     except Exception as error:
         raise ValueError(
             f"{what}: column {name!r} ({dtype}) cannot be stored as {kind}: {error}"
@@ -110,7 +93,7 @@ def _cast(frame: pl.DataFrame, name: str, kind: str, what: str) -> pl.Series:
 
 
 def _frame_rows(
-    frame: pl.DataFrame, columns: Sequence[tuple[str, str]], what: str
+    frame: pl.DataFrame, columns: Sequence[tuple[str, ColumnType]], what: str
 ) -> list[tuple[Any, ...]]:
     casted = pl.DataFrame([_cast(frame, n, k, what) for n, k in columns])
     return casted.rows()
@@ -127,7 +110,7 @@ def _check_columns(frame: pl.DataFrame, wanted: Iterable[str], what: str, exact:
                 part
                 for part in (
                     f"missing {missing}" if missing else "",
-                    f"unexpected {extra} (add them to transforms/catalogue.py)" if extra else "",
+                    f"unexpected {extra} (add them to transforms/registry.py)" if extra else "",
                 )
                 if part
             )
@@ -233,13 +216,13 @@ class _Prepared:
 
 
 def _prepare(
-    username: str, summaries: Mapping[str, pl.DataFrame], games: pl.DataFrame
+    username: str, summaries: Mapping[str, pl.DataFrame], games: pl.DataFrame, registry: Registry
 ) -> _Prepared:
-    by_name = {s.name: s for s in SUMMARIES}
+    by_name = {s.name: s for s in registry}
     unknown = sorted(set(summaries) - set(by_name))
     if unknown:
         raise ValueError(
-            f"unknown summaries {unknown}: known are {sorted(by_name)} (transforms/catalogue.py)"
+            f"unknown summaries {unknown}: known are {sorted(by_name)} (transforms/registry.py)"
         )
     game_cols = [(n, k) for n, k in GAMES_COLUMNS if n != "snapshot_id"]
     _check_columns(games, [n for n, _ in game_cols], f"the games frame of {username}", False)
@@ -334,8 +317,8 @@ def _load(
         )
 
 
-def _summary_table_columns(summary: Summary) -> list[tuple[str, str]]:
-    return [(c.name, str(c.type)) for c in summary.columns] + [
+def _summary_table_columns(summary: Summary) -> list[tuple[str, ColumnType]]:
+    return [(c.name, c.type) for c in summary.columns] + [
         ("ord", "integer"),
         ("snapshot_id", "text"),
     ]
@@ -373,13 +356,14 @@ def _postgres_bytes(conn: Connection, username: str, prepared: _Prepared) -> int
 
 
 def _publish(
-    conn: Connection, dialect: Dialect, prepared: _Prepared, database_url: str
+    conn: Connection, database: Database, prepared: _Prepared, registry: Registry
 ) -> PublishReport:
     username = prepared.username
+    dialect = database.dialect
     if dialect == "postgresql":
-        conn.execute(sql("advisory_xact_lock"), {"key": _lock_key(f"publish:{username}")})
+        conn.execute(sql("advisory_xact_lock"), {"key": lock_key(f"publish:{username}")})
     # Checked inside the transaction: a publish never rebuilds tables, it refuses a stale schema.
-    require_current_schema(conn, dialect, database_url)
+    require_current_schema(conn, database, registry)
     definitions = fetch_definitions(conn)
     current = fetch_player(conn, username)
     total_rows = len(prepared.games) + sum(len(r) for _, r in prepared.summaries.values())
@@ -451,26 +435,28 @@ def _publish(
 
 
 def publish_player(
-    database_url: str,
+    database: Database,
     username: str,
     summaries: Mapping[str, pl.DataFrame],
     games: pl.DataFrame,
+    *,
+    registry: Registry = SUMMARIES,
 ) -> PublishReport:
     """Replaces one player's published rows in one transaction and moves the snapshot pointer.
 
     Readers see the previous snapshot until the commit and the new one after it; a failure
     (after bounded retries of the whole transaction) leaves the previous snapshot in place.
+    registry: the summaries there are (the real one unless a test passes its own).
     """
     username = normalize_username(username)
-    prepared = _prepare(username, summaries, games)
-    ensure_schema(database_url)
-    dialect = dialect_of(database_url)
+    prepared = _prepare(username, summaries, games, registry)
+    ensure_schema(database, registry=registry)
 
     def work(engine: Engine) -> PublishReport:
         with engine.begin() as conn:
-            return _publish(conn, dialect, prepared, database_url)
+            return _publish(conn, database, prepared, registry)
 
-    report = _with_retry(database_url, f"publishing {username}", work)
+    report = database.with_retry(f"publishing {username}", work)
     log.info(
         "published %s: snapshot %s, %d rows, %d bytes",
         username,
@@ -479,52 +465,3 @@ def publish_player(
         report.bytes,
     )
     return report
-
-
-# ---------------------------------------------------------------------------------------------
-# reading back (the `report` command)
-
-
-def _reader(database_url: str) -> Engine | None:
-    if dialect_of(database_url) == "sqlite" and not sqlite_path(database_url).exists():
-        return None
-    return make_engine(database_url, read_only=True, pooled=False)
-
-
-def _has_schema(conn: Connection) -> bool:
-    return bool(inspect(conn).has_table("players"))
-
-
-def read_player(database_url: str, username: str) -> dict[str, Any] | None:
-    """The published profile of a player (snapshot id, published at, summaries...), or None."""
-    username = normalize_username(username)
-    engine = _reader(database_url)
-    if engine is None:
-        return None
-    try:
-        with engine.connect() as conn:
-            if not _has_schema(conn):
-                return None
-            return fetch_player(conn, username)
-    finally:
-        engine.dispose()
-
-
-def read_summary_rows(database_url: str, username: str, name: str) -> list[dict[str, Any]]:
-    """One player's published rows of a summary, as dicts of its columns; [] if none."""
-    username = normalize_username(username)
-    engine = _reader(database_url)
-    if engine is None:
-        return []
-    try:
-        with engine.connect() as conn:
-            if not _has_schema(conn):
-                return []
-            definitions: dict[str, SummaryDefinition] = fetch_definitions(conn)
-            definition = definitions.get(name)
-            if definition is None:
-                raise ValueError(f"no summary named {name!r}: published are {sorted(definitions)}")
-            _, rows = fetch_summary_rows(conn, definition, username)
-            return rows
-    finally:
-        engine.dispose()

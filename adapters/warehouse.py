@@ -7,7 +7,7 @@ import glob as globlib
 import re
 import tempfile
 import zoneinfo
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -15,19 +15,12 @@ from typing import Literal
 import duckdb
 import polars as pl
 
-from transforms.catalogue import SUMMARIES, ColumnType, Summary
+from transforms.registry import SUMMARIES, Summary
+from transforms.schema import POLARS_TYPES
 from transforms.usernames import normalize_username
 
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql" / "warehouse"
 
-_POLARS_TYPES: dict[ColumnType, pl.DataType] = {
-    "text": pl.Utf8(),
-    "integer": pl.Int64(),
-    "real": pl.Float64(),
-    "boolean": pl.Boolean(),
-    "timestamp": pl.Datetime("us", "UTC"),
-    "date": pl.Date(),
-}
 _PARAMETER = re.compile(r"\$([a-z_]+)")
 # DuckDB's own memory (buffer pool and operators) per computation; past it, it spills to disk.
 # Not lower: under ~400 MB DuckDB already partitions opening_tree's aggregate for the largest
@@ -125,11 +118,11 @@ def _load_parquet(
 
 
 def _run_all(
-    con: duckdb.DuckDBPyConnection, username: str, timezone: str
+    con: duckdb.DuckDBPyConnection, username: str, timezone: str, registry: Sequence[Summary]
 ) -> dict[str, pl.DataFrame]:
     params: dict[str, object] = {"username": username, "timezone": timezone}
     _execute(con, "_base", params)
-    return {summary.name: _run_one(con, summary, params) for summary in SUMMARIES}
+    return {summary.name: _run_one(con, summary, params) for summary in registry}
 
 
 def _run_one(
@@ -144,10 +137,10 @@ def _run_one(
     if frame.columns != expected:
         raise SummarySqlError(
             f"sql/warehouse/{summary.name}.sql returned columns {frame.columns}, but the registry "
-            f"(transforms/catalogue.py) lists {expected}; make them agree."
+            f"(transforms/registry.py) lists {expected}; make them agree."
         )
     return frame.select(
-        pl.col(c.name).cast(_POLARS_TYPES[c.type], strict=True) for c in summary.columns
+        pl.col(c.name).cast(POLARS_TYPES[c.type], strict=True) for c in summary.columns
     )
 
 
@@ -166,17 +159,29 @@ def _session(username: str, timezone: str) -> Iterator[tuple[duckdb.DuckDBPyConn
 
 
 def compute_summaries(
-    games_glob: str, moves_glob: str, username: str, timezone: str = "UTC"
+    games_glob: str,
+    moves_glob: str,
+    username: str,
+    timezone: str = "UTC",
+    *,
+    registry: Sequence[Summary] = SUMMARIES,
 ) -> dict[str, pl.DataFrame]:
-    """Every summary of one player, in catalogue order, from the Parquet files the globs match."""
+    """Every summary of one player, in registry order, from the Parquet files the globs match.
+
+    registry: the summaries to compute (the real one unless a test passes its own)."""
     with _session(username, timezone) as (con, user, tz):
         _load_parquet(con, "games", games_glob, user)
         _load_parquet(con, "moves", moves_glob, user)
-        return _run_all(con, user, tz)
+        return _run_all(con, user, tz, registry)
 
 
 def compute_summaries_from_frames(
-    games: pl.DataFrame, moves: pl.DataFrame, username: str, timezone: str = "UTC"
+    games: pl.DataFrame,
+    moves: pl.DataFrame,
+    username: str,
+    timezone: str = "UTC",
+    *,
+    registry: Sequence[Summary] = SUMMARIES,
 ) -> dict[str, pl.DataFrame]:
     """The same SQL over in-memory frames (tests, benchmarks)."""
     with _session(username, timezone) as (con, user, tz):
@@ -188,4 +193,4 @@ def compute_summaries_from_frames(
             con.register(f"{table}_frame", frame)
             _insert(con, table, "frame", set(frame.columns), {"username": user})
             con.unregister(f"{table}_frame")
-        return _run_all(con, user, tz)
+        return _run_all(con, user, tz, registry)

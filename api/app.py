@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import FastAPI, Request
 from starlette.responses import Response
 
+from adapters.database import Database
 from api import games
 from api.cache import RedisCache
 from api.head import HeadMiddleware
@@ -237,7 +238,7 @@ def create_app(
 
     cache_entries=0 and snapshot_ttl_seconds=0 turn the in-process caches off (benchmarks).
     """
-    store = open_store(settings.api_database_url or settings.resolved_database_url)
+    store = open_store(Database.for_api(settings))
     redis = RedisCache(settings.redis_url)
     service = Service(
         store, redis, cache_entries=cache_entries, snapshot_ttl_seconds=snapshot_ttl_seconds

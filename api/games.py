@@ -10,7 +10,8 @@ from typing import Any
 
 from starlette.datastructures import QueryParams
 
-from adapters.db import GAMES_COLUMNS, Dialect, decode_player, from_db, to_db
+from adapters.database import Dialect
+from adapters.db import GAMES_COLUMNS, decode_player, from_db, to_db
 from api.params import check_keys, choice, day, invalid
 from api.problems import ProblemError
 

@@ -19,7 +19,7 @@ from adapters.db import SummaryDefinition
 from api.cache import LRU, RedisCache, TTLCache
 from api.games import GamesQuery
 from api.problems import ProblemError
-from api.store import Profile, Rows, Store
+from api.store_types import Profile, Rows, Store
 
 log = logging.getLogger(__name__)
 

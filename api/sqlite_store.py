@@ -10,18 +10,18 @@ from sqlalchemy.exc import DBAPIError, ProgrammingError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.concurrency import run_in_threadpool
 
+from adapters.database import Database
 from adapters.db import (
     SummaryDefinition,
     decode_player_with_rows,
     fetch_definitions,
     fetch_player,
-    make_engine,
     player_with_rows_sql,
     queries,
 )
 from api.games import GamesQuery, decode_games_page
 from api.problems import DatabaseUnavailableError
-from api.store import GamesPage, Profile, Records, Rows
+from api.store_types import Profile, Records, Rows, StoredGamesPage
 
 T = TypeVar("T")
 
@@ -36,13 +36,9 @@ def _missing_table(error: DBAPIError) -> bool:
 class SqliteStore:
     """Read-only SQLite access: mode=ro, and one deferred transaction (a WAL snapshot) per read."""
 
-    def __init__(self, database_url: str, *, pool_size: int, connect_timeout: int = 5) -> None:
-        self.engine = make_engine(
-            database_url,
-            read_only=True,
-            pooled=True,
-            connect_timeout=connect_timeout,
-            pool_size=pool_size,
+    def __init__(self, database: Database, *, pool_size: int, connect_timeout: int = 5) -> None:
+        self.engine = database.reader().engine(
+            pooled=True, connect_timeout=connect_timeout, pool_size=pool_size
         )
 
     def _run_sync(self, work: Callable[[Connection], T], missing: T) -> T:
@@ -77,15 +73,15 @@ class SqliteStore:
         nothing: tuple[Profile | None, Rows] = (None, [])
         return await self._run(work, nothing)
 
-    async def games_page(self, username: str, query: GamesQuery) -> GamesPage:
+    async def games_page(self, username: str, query: GamesQuery) -> StoredGamesPage:
         statement = text(queries()["select_games_page"])
         params = {"username": username, **query.parameters("sqlite")}
 
-        def work(conn: Connection) -> GamesPage:
+        def work(conn: Connection) -> StoredGamesPage:
             records = conn.execute(statement, params).all()
             return decode_games_page([tuple(r) for r in records], typed=False)
 
-        nothing: GamesPage = (None, 0, [])
+        nothing: StoredGamesPage = (None, 0, [])
         return await self._run(work, nothing)
 
     async def read(self, statements: Sequence[str]) -> list[Records]:

@@ -1,4 +1,4 @@
-"""Read-only access to the published tables: async psycopg for PostgreSQL, threads for SQLite."""
+"""Read-only access to the published tables: open_store, and async psycopg for PostgreSQL."""
 
 from __future__ import annotations
 
@@ -6,19 +6,20 @@ import asyncio
 import logging
 import re
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
+from adapters.database import Database
 from adapters.db import (
     SummaryDefinition,
     decode_player,
     decode_player_with_rows,
     definition_from_row,
-    dialect_of,
     player_with_rows_sql,
     queries,
 )
 from api.games import GamesQuery, decode_games_page
 from api.problems import DatabaseUnavailableError
+from api.store_types import Profile, Records, Rows, Store, StoredGamesPage
 
 T = TypeVar("T")
 
@@ -28,11 +29,6 @@ log = logging.getLogger(__name__)
 # it says otherwise, so a write needs an explicit READ WRITE (which a SELECT-only role also fails).
 READ_ONLY_OPTIONS = "-c default_transaction_read_only=on"
 
-Profile = dict[str, Any]
-Rows = list[dict[str, Any]]
-Records = list[tuple[Any, ...]]
-GamesPage = tuple[Profile | None, int, Rows]  # profile (None: never published), total, page
-
 # A `:name` parameter of queries.sql (not a `::` cast).
 _NAMED_PARAMETER = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
 
@@ -40,39 +36,13 @@ _NAMED_PARAMETER = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
 DATABASE_WAIT_SECONDS = 10.0
 
 
-class Store(Protocol):
-    """What the routes need from the database; every implementation is read-only."""
-
-    async def player(self, username: str) -> Profile | None: ...
-
-    async def definitions(self) -> dict[str, SummaryDefinition]: ...
-
-    async def player_and_rows(
-        self, username: str, definition: SummaryDefinition
-    ) -> tuple[Profile | None, Rows]: ...
-
-    async def games_page(self, username: str, query: GamesQuery) -> GamesPage:
-        """The player, the number of games matching the query and one page of them, read in one
-        statement (so from one snapshot)."""
-        ...
-
-    async def read(self, statements: Sequence[str]) -> list[Records]:
-        """Runs statements in one read-only transaction of the API's connection (tests use it
-        to prove that writes fail, and to read several tables from one snapshot)."""
-        ...
-
-    async def ping(self) -> None: ...
-
-    async def close(self) -> None: ...
-
-
-def open_store(database_url: str, *, pool_size: int = 8) -> Store:
-    """The store for a DATABASE_URL; nothing connects before the first request."""
-    if dialect_of(database_url) == "postgresql":
-        return PostgresStore(database_url, pool_size=pool_size)
+def open_store(database: Database, *, pool_size: int = 8) -> Store:
+    """The read-only store of a database; nothing connects before the first request."""
+    if database.dialect == "postgresql":
+        return PostgresStore(database, pool_size=pool_size)
     from api.sqlite_store import SqliteStore
 
-    return SqliteStore(database_url, pool_size=pool_size)
+    return SqliteStore(database, pool_size=pool_size)
 
 
 # -------------------------------------------------------------------------------------------------
@@ -95,9 +65,8 @@ class PostgresStore:
     Prepared statements are off; the URL's TLS and libpq settings pass through as given.
     """
 
-    def __init__(self, database_url: str, *, pool_size: int, connect_timeout: int = 5) -> None:
-        rest = database_url.split("://", 1)[1]
-        self.conninfo = f"postgresql://{rest}"
+    def __init__(self, database: Database, *, pool_size: int, connect_timeout: int = 5) -> None:
+        self.conninfo = database.conninfo
         self.connect_timeout = connect_timeout
         self.pool_size = pool_size
         self._idle: list[Any] = []
@@ -254,7 +223,7 @@ class PostgresStore:
         result: tuple[Profile | None, Rows] = await self._run(work, missing=(None, []))
         return result
 
-    async def games_page(self, username: str, query: GamesQuery) -> GamesPage:
+    async def games_page(self, username: str, query: GamesQuery) -> StoredGamesPage:
         sql = self._sql.get("select_games_page")
         if sql is None:
             # Named client-side parameters: psycopg renders the values into the one message, so
@@ -263,7 +232,7 @@ class PostgresStore:
             self._sql["select_games_page"] = sql
         params = {"username": username, **query.parameters("postgresql")}
 
-        async def work(conn: Any) -> GamesPage:
+        async def work(conn: Any) -> StoredGamesPage:
             from psycopg import AsyncClientCursor
 
             cursor = AsyncClientCursor(conn)
@@ -274,8 +243,8 @@ class PostgresStore:
             cursor.nextset()
             return decode_games_page(await cursor.fetchall(), typed=True)
 
-        nothing: GamesPage = (None, 0, [])
-        result: GamesPage = await self._run(work, missing=nothing)
+        nothing: StoredGamesPage = (None, 0, [])
+        result: StoredGamesPage = await self._run(work, missing=nothing)
         return result
 
     async def read(self, statements: Sequence[str]) -> list[Records]:

@@ -34,6 +34,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from adapters.database import Database
+
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(
     os.environ.get("CHESS_FIXTURES_DIR", REPO.parent / "shared" / "fixtures" / "chesscom")
@@ -181,9 +183,14 @@ def _publish(database_url: str, player: str) -> None:
     parsed = [parse_month(player, f"{p.parent.name}-{p.stem}", p.read_bytes()) for p in months]
     games = pl.concat([p.games for p in parsed])
     moves = pl.concat([p.moves for p in parsed])
-    upgrade_schema(database_url)  # `chess-patterns db upgrade`: a publish never migrates PostgreSQL
+    upgrade_schema(
+        Database.from_url(database_url)
+    )  # `chess-patterns db upgrade`: a publish never migrates PostgreSQL
     report = publish_player(
-        database_url, player, compute_summaries_from_frames(games, moves, player), games
+        Database.from_url(database_url),
+        player,
+        compute_summaries_from_frames(games, moves, player),
+        games,
     )
     print(f"published {player}: {games.height} games, {report.rows} rows, {report.bytes} bytes")
 

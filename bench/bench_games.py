@@ -25,6 +25,7 @@ import time
 from datetime import date
 from pathlib import Path
 
+from adapters.database import Database
 from api.games import GamesQuery
 from api.store import PostgresStore
 
@@ -107,14 +108,16 @@ def main() -> None:
         conn.execute(f'create database "{name}"')
     url = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
     try:
-        upgrade_schema(url)  # `chess-patterns db upgrade`: a publish never migrates PostgreSQL
-        publish_player(url, PLAYER, {}, games)
+        upgrade_schema(
+            Database.from_url(url)
+        )  # `chess-patterns db upgrade`: a publish never migrates PostgreSQL
+        publish_player(Database.from_url(url), PLAYER, {}, games)
         for i in range(args.others):
             other = f"other{i}"
             copy = games.with_columns(
                 username=pl.lit(other), game_id=pl.col("game_id") + f"-{other}"
             )
-            publish_player(url, other, {}, copy)
+            publish_player(Database.from_url(url), other, {}, copy)
         with psycopg.connect(url, autocommit=True) as conn:
             rows = conn.execute("select count(*) from games").fetchone()
             conn.execute("vacuum analyze games")
@@ -126,7 +129,7 @@ def main() -> None:
         cases = _cases(opponent, eco, family)
         queries = [(label, GamesQuery(**params)) for label, params in cases]  # type: ignore[arg-type]
 
-        store = PostgresStore(url, pool_size=1)
+        store = PostgresStore(Database.from_url(url), pool_size=1)
 
         async def both() -> tuple[list[tuple[float, float, int]], list[tuple[float, float, int]]]:
             await store.games_page(PLAYER, GamesQuery())  # connect outside the measurement

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from adapters.chesscom import ChessComClient, ChessComError
+from adapters.database import Database
 from adapters.ingest import IngestReport, fetch_player
 from adapters.lake import Lake
 from adapters.parsing import ParseReport, build_lake
@@ -62,7 +63,7 @@ def summarise_and_publish(settings: Settings, username: str) -> PublishReport:
         settings.timezone_for(username),
     )
     return publish_player(
-        settings.resolved_database_url, username, summaries, lake.read_games(username)
+        Database.from_settings(settings), username, summaries, lake.read_games(username)
     )
 
 

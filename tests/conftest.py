@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -61,6 +62,35 @@ def postgres_url(postgres_server: str) -> Iterator[str]:
     finally:
         with psycopg.connect(postgres_server, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """A SQLite file not created yet: a publish (or `serve`) creates and upgrades it itself."""
+    return f"sqlite:///{tmp_path / 'serving.sqlite'}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Each test runs once on SQLite and once on a fresh PostgreSQL database, migrated as
+    `chess-patterns db upgrade` does (a publish to PostgreSQL refuses a stale schema)."""
+    if request.param == "sqlite":
+        sqlite: str = request.getfixturevalue("sqlite_url")
+        return sqlite
+    from adapters.database import Database
+    from adapters.migrations import upgrade_schema
+
+    url: str = request.getfixturevalue("postgres_url")
+    upgrade_schema(Database.from_url(url))
+    return url
+
+
+def free_port() -> int:
+    """A port of 127.0.0.1 that nothing listens on at the moment (the OS chose it)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
 
 
 @pytest.fixture

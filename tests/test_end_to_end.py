@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from adapters.database import Database
 from adapters.mirror import MirrorServer, running_mirror
 from adapters.publish import upgrade_schema
 from api.app import create_app
@@ -71,7 +72,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'published.sqlite'}"
     url: str = request.getfixturevalue("postgres_url")
-    upgrade_schema(url)  # the operator's `chess-patterns db upgrade`: a publish never migrates PG
+    upgrade_schema(
+        Database.from_url(url)
+    )  # the operator's `chess-patterns db upgrade`: a publish never migrates PG
     return url
 
 
@@ -140,7 +143,9 @@ def test_unknown_player_fails_in_one_line_and_publishes_nothing(
     assert "Traceback" not in result.stderr
 
     assert not (tmp_path / "published.sqlite").exists()
-    upgrade_schema(database_url)  # as `chess-patterns serve` does for the embedded database
+    upgrade_schema(
+        Database.from_url(database_url)
+    )  # as `chess-patterns serve` does for the embedded database
     client = TestClient(create_app(Settings(database_url=database_url, data_dir=tmp_path)))
     response = client.get("/v1/players/nosuchplayer404")
     assert response.status_code == 404

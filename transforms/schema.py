@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import polars as pl
 
+from transforms.games_table import GAME_COLUMNS
+from transforms.registry import ColumnType
+
 # Bump SCHEMA_VERSION when a column is renamed, removed or changes dtype (consumers must adapt);
 # bump PARSER_VERSION whenever the parser's output for the same bytes may change, so the lake
 # re-parses every month (the lake compares it with the version tagged on each partition).
@@ -12,43 +15,20 @@ PARSER_VERSION = "1.2.0"
 
 UTC_US: pl.DataType = pl.Datetime("us", "UTC")
 
+# A published column type as a Polars dtype: what the warehouse's summary frames hold.
+POLARS_TYPES: dict[ColumnType, pl.DataType] = {
+    "text": pl.Utf8(),
+    "integer": pl.Int64(),
+    "real": pl.Float64(),
+    "boolean": pl.Boolean(),
+    "timestamp": UTC_US,
+    "date": pl.Date(),
+}
+
+# The games frame: transforms/games_table.py's columns; its integers (ratings, seconds, plies)
+# fit in 32 bits, so the contract keeps them as Int32.
 GAMES_SCHEMA = pl.Schema(
-    {
-        "game_id": pl.Utf8(),
-        "username": pl.Utf8(),
-        "month": pl.Utf8(),
-        "url": pl.Utf8(),
-        "end_time": UTC_US,
-        "start_time": UTC_US,
-        "rules": pl.Utf8(),
-        "rated": pl.Boolean(),
-        "time_class": pl.Utf8(),
-        "time_control": pl.Utf8(),
-        "base_seconds": pl.Int32(),
-        "increment_seconds": pl.Int32(),
-        "days_per_move": pl.Int32(),
-        "color": pl.Utf8(),
-        "rating": pl.Int32(),
-        "opponent": pl.Utf8(),
-        "opponent_rating": pl.Int32(),
-        "result": pl.Utf8(),
-        "score": pl.Float64(),
-        "result_code": pl.Utf8(),
-        "opponent_result_code": pl.Utf8(),
-        "termination": pl.Utf8(),
-        "eco": pl.Utf8(),
-        "opening_family": pl.Utf8(),
-        "opening_variation": pl.Utf8(),
-        "eco_url": pl.Utf8(),
-        "plies": pl.Int32(),
-        "duration_seconds": pl.Int32(),
-        "accuracy": pl.Float64(),
-        "opponent_accuracy": pl.Float64(),
-        "tournament": pl.Utf8(),
-        "match": pl.Utf8(),
-        "initial_fen": pl.Utf8(),
-        "parse_error": pl.Utf8(),
-    }
+    {name: pl.Int32() if kind == "integer" else POLARS_TYPES[kind] for name, kind in GAME_COLUMNS}
 )
 
 MOVES_SCHEMA = pl.Schema(

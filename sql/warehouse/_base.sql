@@ -1,5 +1,5 @@
--- shared helpers run before every summary: interval and results macros, the per-game base `pg`,
--- live sessions `sg`
+-- shared helpers run before every summary: interval and results macros, the per-game base
+-- `player_games`, live sessions `live_sessions`
 
 -- wilson 95 % score interval for a share p of n (z = 1.96, z² = 3.8416); a float p·(1 - p) can
 -- dip a hair below 0 at p = 1, hence greatest(0, ...)
@@ -37,7 +37,7 @@ create or replace macro score_interval_high(m, sd, n) as
     greatest(mean_high(m, sd, n, 0.0, 1.0), wilson_p_high(m, n));
 
 -- the published result columns of a group of games, in the registry's order
--- (transforms/catalogue.py _results_block): an aggregate, used as
+-- (transforms/registry.py _results_block): an aggregate, used as
 -- `results_block(result, score, expected) as results` in a group by and expanded into its
 -- columns with `unnest(results)`. a game without both ratings has a null expectation and so
 -- drops out of expected_score and residual only
@@ -91,7 +91,7 @@ create or replace macro fide_dp(p) as
 create or replace macro label(is_rolled_up, value) as
     case when is_rolled_up = 1 then 'all' else value end;
 
-create or replace table pg as
+create or replace table player_games as
 with source as (
     -- chess.com ratings start at 100: a lower number (bots listed at 1) is a placeholder, so it
     -- is treated as unknown rather than fed to the elo expectation
@@ -105,9 +105,11 @@ with source as (
 
 based as (
     select
-        source.*,
-        coalesce(source.time_class, 'unknown') as tc,
-        coalesce(source.color, 'unknown') as co,
+        -- time class and colour never null in what the summaries group by
+        source.* replace (
+            coalesce(source.time_class, 'unknown') as time_class,
+            coalesce(source.color, 'unknown') as color
+        ),
         source.rating is not null and source.opponent_rating is not null as has_ratings,
         case
             when source.rating is not null and source.opponent_rating is not null
@@ -123,11 +125,11 @@ based as (
 
 select * from based;
 
-create or replace table sg as
+create or replace table live_sessions as
 with live as (
-    select game_id, tc, co, result, score, expected, began, end_time
-    from pg
-    where tc <> 'daily' and end_time is not null
+    select game_id, time_class, color, result, score, expected, began, end_time
+    from player_games
+    where time_class <> 'daily' and end_time is not null
 ),
 
 ordered as (
@@ -180,7 +182,7 @@ streaked as (
 
 final as (
     select
-        game_id, tc, co, result, score, expected, began, end_time, session_id,
+        game_id, time_class, color, result, score, expected, began, end_time, session_id,
         index_in_session, prev_result, minutes_since_last,
         lag(loss_run) over (partition by session_id order by began, end_time, game_id)
             as losses_before

@@ -1,14 +1,14 @@
 -- chess.com accuracy where games were reviewed: coverage, mean, median, by result, monthly
 with player_games as (
     -- a game without accuracies was not reviewed: it counts in coverage only
-    select tc, co, result, month, accuracy, opponent_accuracy
-    from pg
+    select time_class, color, result, month, accuracy, opponent_accuracy
+    from player_games
 ),
 
 grouped as (
     select
-        label(grouping(tc), tc) as time_class,
-        label(grouping(co), co) as color,
+        label(grouping(time_class), time_class) as time_class,
+        label(grouping(color), color) as color,
         label(grouping(result), result) as result,
         label(grouping(month), month) as month,
         count(*) as games,
@@ -19,9 +19,9 @@ grouped as (
         avg(opponent_accuracy) as mean_opponent_accuracy
     from player_games
     group by grouping sets (
-        (tc, co, result), (tc, result), (co, result), (result),
-        (tc, co), (tc), (co), (),
-        (tc, month), (month)
+        (time_class, color, result), (time_class, result), (color, result), (result),
+        (time_class, color), (time_class), (color), (),
+        (time_class, month), (month)
     )
     having count(*) > 0
 ),

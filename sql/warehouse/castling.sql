@@ -1,8 +1,8 @@
 -- king safety habits: my castling side, the opponent's, when I castle, and the score in each case
 with player_games as (
     -- move-based: games with a parse_error or without moves have nothing to read
-    select game_id, tc, co, result, score, expected
-    from pg
+    select game_id, time_class, color, result, score, expected
+    from player_games
     where has_moves
 ),
 
@@ -33,8 +33,8 @@ per_game as (
 
 grouped as (
     select
-        label(grouping(tc), tc) as time_class,
-        label(grouping(co), co) as color,
+        label(grouping(time_class), time_class) as time_class,
+        label(grouping(color), color) as color,
         label(grouping(my_castling), my_castling) as my_castling,
         label(grouping(opponent_castling), opponent_castling) as opponent_castling,
         results_block(result, score, expected) as results,
@@ -42,10 +42,10 @@ grouped as (
         count(*) filter (where opposite_sides) as opposite_side_games
     from per_game
     group by grouping sets (
-        (tc, co, my_castling, opponent_castling), (tc, my_castling, opponent_castling),
-        (co, my_castling, opponent_castling), (my_castling, opponent_castling),
-        (tc, co, my_castling), (tc, my_castling), (co, my_castling), (my_castling),
-        (tc, co), (tc), (co), ()
+        (time_class, color, my_castling, opponent_castling), (time_class, my_castling, opponent_castling),
+        (color, my_castling, opponent_castling), (my_castling, opponent_castling),
+        (time_class, color, my_castling), (time_class, my_castling), (color, my_castling), (my_castling),
+        (time_class, color), (time_class), (color), ()
     )
     having count(*) > 0
 ),

@@ -2,15 +2,15 @@
 with player_games as (
     -- plies come from the parsed movetext: unreadable games (parse_error) are left out; games
     -- with zero moves stay (an abandoned game really did end at ply 0)
-    select tc, co, result, coalesce(termination, 'other') as term, plies
-    from pg
+    select time_class, color, result, coalesce(termination, 'other') as term, plies
+    from player_games
     where parse_error is null and plies is not null
 ),
 
 grouped as (
     select
-        label(grouping(tc), tc) as time_class,
-        label(grouping(co), co) as color,
+        label(grouping(time_class), time_class) as time_class,
+        label(grouping(color), color) as color,
         label(grouping(result), result) as result,
         label(grouping(term), term) as termination,
         count(*) as games,
@@ -28,9 +28,9 @@ grouped as (
         count(*) filter (where plies > 120) as games_gt_120
     from player_games
     group by grouping sets (
-        (tc, co, result, term), (tc, result, term), (co, result, term), (result, term),
-        (tc, co, result), (tc, result), (co, result), (result),
-        (tc, co), (tc), (co), ()
+        (time_class, color, result, term), (time_class, result, term), (color, result, term), (result, term),
+        (time_class, color, result), (time_class, result), (color, result), (result),
+        (time_class, color), (time_class), (color), ()
     )
     having count(*) > 0
 ),

@@ -1,8 +1,8 @@
 -- converting and defending without an engine: material edges held, and early queen trades
 with player_games as (
     -- move-based: games with a parse_error or without moves have nothing to read
-    select game_id, tc, co, result, score, expected
-    from pg
+    select game_id, time_class, color, result, score, expected
+    from player_games
     where has_moves
 ),
 
@@ -68,22 +68,22 @@ situations as (
 
 eligible as (
     select
-        label(grouping(tc), tc) as time_class,
-        label(grouping(co), co) as color,
+        label(grouping(time_class), time_class) as time_class,
+        label(grouping(color), color) as color,
         count(*) as eligible_games
     from player_games
-    group by grouping sets ((tc, co), (tc), (co), ())
+    group by grouping sets ((time_class, color), (time_class), (color), ())
     having count(*) > 0
 ),
 
 grouped as (
     select
-        label(grouping(tc), tc) as time_class,
-        label(grouping(co), co) as color,
+        label(grouping(time_class), time_class) as time_class,
+        label(grouping(color), color) as color,
         situation,
         results_block(result, score, expected) as results
     from situations
-    group by grouping sets ((tc, co, situation), (tc, situation), (co, situation), (situation))
+    group by grouping sets ((time_class, color, situation), (time_class, situation), (color, situation), (situation))
 ),
 
 rated as (

@@ -1,8 +1,8 @@
 -- which openings work for me: family / variation / eco per colour, with time-class breakdowns
 with player_games as (
     select
-        tc,
-        co,
+        time_class,
+        color,
         result,
         score,
         expected,
@@ -14,13 +14,13 @@ with player_games as (
         coalesce(opening_family, 'unknown') as family,
         coalesce(opening_variation, 'none') as variation,
         coalesce(eco, 'unknown') as eco_code
-    from pg
+    from player_games
 ),
 
 grouped as (
     select
-        label(grouping(tc), tc) as time_class,
-        label(grouping(co), co) as color,
+        label(grouping(time_class), time_class) as time_class,
+        label(grouping(color), color) as color,
         label(grouping(eco_code), eco_code) as eco,
         family as opening_family,
         label(grouping(variation), variation) as opening_variation,
@@ -32,11 +32,11 @@ grouped as (
     -- no colour-pooled variation rows: nine in ten variations are met with one colour only, so
     -- they repeated the per-colour rows and were 40 % of the table
     group by grouping sets (
-        (co, family, variation, eco_code),
-        (co, family),
+        (color, family, variation, eco_code),
+        (color, family),
         (family),
-        (tc, co, family),
-        (tc, family)
+        (time_class, color, family),
+        (time_class, family)
     )
 ),
 

@@ -1,14 +1,14 @@
 -- how I do against stronger and weaker players: by rating difference (opponent − me)
 with rated_pairs as (
     -- the difference needs both pre-game ratings; games without them are left out
-    select tc, co, result, score, expected, rating_diff
-    from pg
+    select time_class, color, result, score, expected, rating_diff
+    from player_games
     where has_ratings
 ),
 
 bucketed as (
     select
-        tc, co, result, score, expected, rating_diff,
+        time_class, color, result, score, expected, rating_diff,
         'coarse' as scheme,
         case
             when rating_diff < -200 then '< -200'
@@ -27,7 +27,7 @@ bucketed as (
     from rated_pairs
     union all
     select
-        tc, co, result, score, expected, rating_diff,
+        time_class, color, result, score, expected, rating_diff,
         'bin50' as scheme,
         case
             when rating_diff < -400 then '< -400'
@@ -41,8 +41,8 @@ bucketed as (
 
 grouped as (
     select
-        label(grouping(tc), tc) as time_class,
-        label(grouping(co), co) as color,
+        label(grouping(time_class), time_class) as time_class,
+        label(grouping(color), color) as color,
         scheme,
         bucket,
         min(bucket_order) as bucket_order,
@@ -50,7 +50,7 @@ grouped as (
         avg(rating_diff) as mean_rating_diff
     from bucketed
     group by grouping sets (
-        (tc, co, scheme, bucket), (tc, scheme, bucket), (co, scheme, bucket), (scheme, bucket)
+        (time_class, color, scheme, bucket), (time_class, scheme, bucket), (color, scheme, bucket), (scheme, bucket)
     )
 ),
 

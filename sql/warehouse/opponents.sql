@@ -1,23 +1,23 @@
 -- who I meet: most played opponents, nemeses (lowest score, ≥ 5 games), best wins, worst losses
 with player_games as (
     select
-        tc, co, result, score, expected, opponent_rating, url, end_time, game_id, rated,
+        time_class, color, result, score, expected, opponent_rating, url, end_time, game_id, rated,
         lower(opponent) as opponent_key, opponent
-    from pg
+    from player_games
     where opponent is not null
 ),
 
 per_opponent as (
     select
-        label(grouping(tc), tc) as time_class,
-        label(grouping(co), co) as color,
+        label(grouping(time_class), time_class) as time_class,
+        label(grouping(color), color) as color,
         opponent_key,
         arg_max(opponent, (end_time, game_id)) as opponent,
         results_block(result, score, expected) as results,
         avg(opponent_rating) as opponent_rating,
         max(end_time) as end_time
     from player_games
-    group by grouping sets ((tc, co, opponent_key), (tc, opponent_key), (co, opponent_key),
+    group by grouping sets ((time_class, color, opponent_key), (time_class, opponent_key), (color, opponent_key),
         (opponent_key))
 ),
 
@@ -37,13 +37,13 @@ ranked_opponents as (
 
 -- single games: a group's sequence cannot be rolled up, so each game is laid out once per group
 expanded as (
-    select tc as time_class, co as color, * exclude (tc, co) from player_games
+    select time_class as time_class, color as color, * exclude (time_class, color) from player_games
     union all
-    select tc as time_class, 'all' as color, * exclude (tc, co) from player_games
+    select time_class as time_class, 'all' as color, * exclude (time_class, color) from player_games
     union all
-    select 'all' as time_class, co as color, * exclude (tc, co) from player_games
+    select 'all' as time_class, color as color, * exclude (time_class, color) from player_games
     union all
-    select 'all' as time_class, 'all' as color, * exclude (tc, co) from player_games
+    select 'all' as time_class, 'all' as color, * exclude (time_class, color) from player_games
 ),
 
 ranked_games as (

@@ -1,24 +1,24 @@
 -- how much, how well, since when: one row per time class × colour with roll-ups
 with player_games as (
-    select tc, co, result, score, expected, rating, end_time, began, duration_seconds
-    from pg
+    select time_class, color, result, score, expected, rating, end_time, began, duration_seconds
+    from player_games
 ),
 
 grouped as (
     select
-        label(grouping(tc), tc) as time_class,
-        label(grouping(co), co) as color,
-        grouping(tc) = 1 as mixes_pools,
+        label(grouping(time_class), time_class) as time_class,
+        label(grouping(color), color) as color,
+        grouping(time_class) = 1 as mixes_pools,
         results_block(result, score, expected) as results,
         min(began) as first_game,
         max(end_time) as last_game,
         arg_max(rating, end_time) filter (where rating is not null) as current_rating,
         max(rating) as peak_rating,
         -- a daily game lasts days but is played in minutes: only live games count as time played
-        sum(duration_seconds) filter (where tc <> 'daily') / 3600.0 as hours_played,
-        count(duration_seconds) filter (where tc <> 'daily') as games_with_duration
+        sum(duration_seconds) filter (where time_class <> 'daily') / 3600.0 as hours_played,
+        count(duration_seconds) filter (where time_class <> 'daily') as games_with_duration
     from player_games
-    group by grouping sets ((tc, co), (tc), (co), ())
+    group by grouping sets ((time_class, color), (time_class), (color), ())
     having count(*) > 0
 ),
 

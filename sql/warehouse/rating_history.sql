@@ -2,24 +2,24 @@
 with rated_games as (
     -- unrated games do not move the rating
     select
-        tc, result, score, expected, rating, end_time, game_id,
+        time_class, result, score, expected, rating, end_time, game_id,
         cast(timezone($timezone, end_time) as date) as local_day
-    from pg
+    from player_games
     where coalesce(rated, true) and rating is not null and end_time is not null
 ),
 
 grouped as (
     select
-        label(grouping(tc), tc) as time_class,
+        label(grouping(time_class), time_class) as time_class,
         local_day as day,
         results_block(result, score, expected) as results,
         -- ratings of different time classes are separate pools: none for time_class `all`
-        case when grouping(tc) = 0 then arg_min(rating, (end_time, game_id)) end as rating_open,
-        case when grouping(tc) = 0 then arg_max(rating, (end_time, game_id)) end as rating_close,
-        case when grouping(tc) = 0 then min(rating) end as rating_min,
-        case when grouping(tc) = 0 then max(rating) end as rating_max
+        case when grouping(time_class) = 0 then arg_min(rating, (end_time, game_id)) end as rating_open,
+        case when grouping(time_class) = 0 then arg_max(rating, (end_time, game_id)) end as rating_close,
+        case when grouping(time_class) = 0 then min(rating) end as rating_min,
+        case when grouping(time_class) = 0 then max(rating) end as rating_max
     from rated_games
-    group by grouping sets ((tc, local_day), (local_day))
+    group by grouping sets ((time_class, local_day), (local_day))
 ),
 
 final as (

@@ -1,13 +1,13 @@
 -- results by time class and colour, rating-adjusted, with both performance ratings
 with player_games as (
-    select tc, co, result, score, expected, opponent_rating, has_ratings
-    from pg
+    select time_class, color, result, score, expected, opponent_rating, has_ratings
+    from player_games
 ),
 
 grouped as (
     select
-        label(grouping(tc), tc) as time_class,
-        label(grouping(co), co) as color,
+        label(grouping(time_class), time_class) as time_class,
+        label(grouping(color), color) as color,
         results_block(result, score, expected) as results,
         count(*) filter (where has_ratings) as games_with_ratings,
         avg(opponent_rating) filter (where opponent_rating is not null) as mean_opponent_rating,
@@ -15,7 +15,7 @@ grouped as (
         avg(opponent_rating + 1000.0 * (score - 0.5)) filter (where opponent_rating is not null)
             as performance_linear
     from player_games
-    group by grouping sets ((tc, co), (tc), (co), ())
+    group by grouping sets ((time_class, color), (time_class), (color), ())
     having count(*) > 0
 ),
 

@@ -1,38 +1,38 @@
 -- how long I play in a row: sessions of live games, score by game index, streaks
 with session_games as (
     select
-        sg.*,
+        live_sessions.*,
         case when index_in_session >= 10 then '10+' else cast(index_in_session as varchar) end
             as index_label,
         least(index_in_session, 10) as index_order
-    from sg
+    from live_sessions
 ),
 
 by_index as (
     select
-        label(grouping(tc), tc) as time_class,
-        label(grouping(co), co) as color,
+        label(grouping(time_class), time_class) as time_class,
+        label(grouping(color), color) as color,
         label(grouping(index_label), index_label) as game_index,
         coalesce(min(index_order), 0) as index_order,
         count(distinct session_id) as sessions,
         results_block(result, score, expected) as results,
         max(index_in_session) as max_index
     from session_games
-    group by grouping sets ((tc, co, index_label), (tc, index_label), (co, index_label),
-        (index_label), (tc, co), (tc), (co), ())
+    group by grouping sets ((time_class, color, index_label), (time_class, index_label), (color, index_label),
+        (index_label), (time_class, color), (time_class), (color), ())
     having count(*) > 0
 ),
 
 -- streaks run over the group's own games in order, so they cannot be rolled up: each group's
 -- sequence is laid out once (time class × colour, time class, colour, everything)
 expanded as (
-    select tc as time_class, co as color, result, began, end_time, game_id from sg
+    select time_class as time_class, color as color, result, began, end_time, game_id from live_sessions
     union all
-    select tc as time_class, 'all' as color, result, began, end_time, game_id from sg
+    select time_class as time_class, 'all' as color, result, began, end_time, game_id from live_sessions
     union all
-    select 'all' as time_class, co as color, result, began, end_time, game_id from sg
+    select 'all' as time_class, color as color, result, began, end_time, game_id from live_sessions
     union all
-    select 'all' as time_class, 'all' as color, result, began, end_time, game_id from sg
+    select 'all' as time_class, 'all' as color, result, began, end_time, game_id from live_sessions
 ),
 
 islands as (

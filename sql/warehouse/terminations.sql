@@ -2,19 +2,19 @@
 -- and the same per opening family (time classes pooled)
 with player_games as (
     select
-        tc,
-        co,
+        time_class,
+        color,
         result,
         coalesce(termination, 'other') as term,
         -- games without an ECOUrl stay, under `unknown`, as in `openings`
         coalesce(opening_family, 'unknown') as family
-    from pg
+    from player_games
 ),
 
 counted as (
     select
-        label(grouping(tc), tc) as time_class,
-        label(grouping(co), co) as color,
+        label(grouping(time_class), time_class) as time_class,
+        label(grouping(color), color) as color,
         label(grouping(family), family) as opening_family,
         result,
         term as termination,
@@ -22,8 +22,8 @@ counted as (
     from player_games
     -- opening rows pool the time classes: split four ways more most families fall under 10
     -- games a group, and the table would grow more than twice as much
-    group by grouping sets ((tc, co, result, term), (tc, result, term), (co, result, term),
-        (result, term), (co, family, result, term), (family, result, term))
+    group by grouping sets ((time_class, color, result, term), (time_class, result, term), (color, result, term),
+        (result, term), (color, family, result, term), (family, result, term))
 ),
 
 with_totals as (

@@ -1,8 +1,8 @@
 -- how I use my clock, per phase: time per move, clock-share buckets, instant moves, time losses
 with player_games as (
     -- move-based: games with a parse_error or without moves have nothing to read
-    select game_id, tc, co, result, termination
-    from pg
+    select game_id, time_class, color, result, termination
+    from player_games
     where has_moves
 ),
 
@@ -82,8 +82,8 @@ per_game_shares as (
 labelled as (
     select
         p.*,
-        g.tc,
-        g.co,
+        g.time_class,
+        g.color,
         g.result = 'loss' and g.termination = 'timeout' as timeout_loss,
         -- "lost on time while winning": a piece or more up (balance >= +3) after the last ply
         g.result = 'loss' and g.termination = 'timeout' and e.final_balance >= 3
@@ -96,8 +96,8 @@ labelled as (
 
 grouped as (
     select
-        label(grouping(tc), tc) as time_class,
-        label(grouping(co), co) as color,
+        label(grouping(time_class), time_class) as time_class,
+        label(grouping(color), color) as color,
         phase,
         count(*) as games,
         sum(moves) as moves,
@@ -122,7 +122,7 @@ grouped as (
         count(*) filter (where timeout_loss and ended_here) as timeout_losses,
         count(*) filter (where timeout_loss_ahead and ended_here) as timeout_losses_ahead
     from labelled
-    group by grouping sets ((tc, co, phase), (tc, phase), (co, phase), (phase))
+    group by grouping sets ((time_class, color, phase), (time_class, phase), (color, phase), (phase))
 ),
 
 -- a per-game share lies in [0, 1], so its interval is the mean score's: mean ± 1.96·sd/√games

@@ -1,19 +1,19 @@
 -- when I play well: hour × weekday of the game's start, in utc and in the player's time zone
 with live_games as (
     -- a daily game is played over days: its start hour says nothing about when I play
-    select tc, result, score, expected, began
-    from pg
-    where tc <> 'daily' and began is not null
+    select time_class, result, score, expected, began
+    from player_games
+    where time_class <> 'daily' and began is not null
 ),
 
 stamped as (
     select
-        'utc' as zone, 'UTC' as zone_name, tc, result, score, expected,
+        'utc' as zone, 'UTC' as zone_name, time_class, result, score, expected,
         hour(timezone('UTC', began)) as h, isodow(timezone('UTC', began)) as d
     from live_games
     union all
     select
-        'local' as zone, $timezone as zone_name, tc, result, score, expected,
+        'local' as zone, $timezone as zone_name, time_class, result, score, expected,
         hour(timezone($timezone, began)) as h, isodow(timezone($timezone, began)) as d
     from live_games
 ),
@@ -28,7 +28,7 @@ labelled as (
 
 grouped as (
     select
-        label(grouping(tc), tc) as time_class,
+        label(grouping(time_class), time_class) as time_class,
         zone,
         label(grouping(weekday_label), weekday_label) as weekday,
         label(grouping(hour_label), hour_label) as hour,
@@ -36,8 +36,8 @@ grouped as (
         results_block(result, score, expected) as results
     from labelled
     group by grouping sets (
-        (zone, tc, hour_label),
-        (zone, tc, weekday_label),
+        (zone, time_class, hour_label),
+        (zone, time_class, weekday_label),
         (zone, hour_label),
         (zone, weekday_label),
         (zone, weekday_label, hour_label)

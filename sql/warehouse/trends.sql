@@ -1,22 +1,22 @@
 -- am I improving: per month, games, score, residual, mean rating and mean accuracy
 with player_games as (
-    select tc, co, month, result, score, expected, rating, accuracy
-    from pg
+    select time_class, color, month, result, score, expected, rating, accuracy
+    from player_games
     where month is not null
 ),
 
 grouped as (
     select
-        label(grouping(tc), tc) as time_class,
-        label(grouping(co), co) as color,
+        label(grouping(time_class), time_class) as time_class,
+        label(grouping(color), color) as color,
         month,
-        grouping(tc) = 1 as mixes_pools,
+        grouping(time_class) = 1 as mixes_pools,
         results_block(result, score, expected) as results,
         avg(rating) as mean_rating,
         count(accuracy) as reviewed_games,
         avg(accuracy) as mean_accuracy
     from player_games
-    group by grouping sets ((tc, co, month), (tc, month), (co, month), (month))
+    group by grouping sets ((time_class, color, month), (time_class, month), (color, month), (month))
 ),
 
 final as (

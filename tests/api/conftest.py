@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from adapters.database import Database
 from adapters.migrations import upgrade_schema
 from adapters.publish import publish_player
 from api.app import create_app
@@ -26,29 +27,15 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settin
 def postgres_url(postgres_url: str) -> str:
     """A fresh PostgreSQL database, migrated as `chess-patterns db upgrade` does: a publish to
     PostgreSQL refuses a database that is not at the current schema."""
-    upgrade_schema(postgres_url)
+    upgrade_schema(Database.from_url(postgres_url))
     return postgres_url
-
-
-@pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'serving.sqlite'}"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Each test runs once on SQLite and once on a fresh PostgreSQL database."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'serving.sqlite'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
 
 
 @pytest.fixture
 def published(database_url: str) -> str:
     """The database with alice published."""
     summaries, games = alice()
-    publish_player(database_url, "alice", summaries, games)
+    publish_player(Database.from_url(database_url), "alice", summaries, games)
     return database_url
 
 
@@ -96,5 +83,5 @@ def real_frames(fixtures_dir: Path) -> tuple[dict[str, Any], Any]:
 def real_published(sqlite_url: str, real_frames: tuple[dict[str, Any], Any]) -> str:
     """A SQLite database with the real player published (every summary of the registry)."""
     summaries, games = real_frames
-    publish_player(sqlite_url, REAL_PLAYER, summaries, games)
+    publish_player(Database.from_url(sqlite_url), REAL_PLAYER, summaries, games)
     return sqlite_url

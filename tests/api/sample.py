@@ -3,46 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 import polars as pl
 
-GAME_SCHEMA: dict[str, Any] = {
-    "game_id": pl.Utf8,
-    "username": pl.Utf8,
-    "month": pl.Utf8,
-    "url": pl.Utf8,
-    "end_time": pl.Datetime("us", "UTC"),
-    "start_time": pl.Datetime("us", "UTC"),
-    "rules": pl.Utf8,
-    "rated": pl.Boolean,
-    "time_class": pl.Utf8,
-    "time_control": pl.Utf8,
-    "base_seconds": pl.Int32,
-    "increment_seconds": pl.Int32,
-    "days_per_move": pl.Int32,
-    "color": pl.Utf8,
-    "rating": pl.Int32,
-    "opponent": pl.Utf8,
-    "opponent_rating": pl.Int32,
-    "result": pl.Utf8,
-    "score": pl.Float64,
-    "result_code": pl.Utf8,
-    "opponent_result_code": pl.Utf8,
-    "termination": pl.Utf8,
-    "eco": pl.Utf8,
-    "opening_family": pl.Utf8,
-    "opening_variation": pl.Utf8,
-    "eco_url": pl.Utf8,
-    "plies": pl.Int32,
-    "duration_seconds": pl.Int32,
-    "accuracy": pl.Float64,
-    "opponent_accuracy": pl.Float64,
-    "tournament": pl.Utf8,
-    "match": pl.Utf8,
-    "initial_fen": pl.Utf8,
-    "parse_error": pl.Utf8,
-}
+from transforms.schema import GAMES_SCHEMA, POLARS_TYPES
 
 _CODES = {"win": ("win", "resigned"), "draw": ("agreed", "agreed"), "loss": ("resigned", "win")}
 
@@ -91,7 +55,7 @@ def games_frame(username: str, spec: list[tuple[str, str, str]], *, salt: str = 
                 "parse_error": None,
             }
         )
-    return pl.DataFrame(rows, schema=GAME_SCHEMA)
+    return pl.DataFrame(rows, schema=GAMES_SCHEMA)
 
 
 def results_frame(
@@ -116,23 +80,13 @@ def results_frame(
     return complete("results", pl.DataFrame(rows))
 
 
-_POLARS: dict[str, Any] = {
-    "text": pl.Utf8,
-    "integer": pl.Int64,
-    "real": pl.Float64,
-    "boolean": pl.Boolean,
-    "timestamp": pl.Datetime("us", "UTC"),
-    "date": pl.Date,
-}
-
-
 def complete(name: str, frame: pl.DataFrame) -> pl.DataFrame:
     """Adds the registry's other columns of a summary as typed nulls (the registry grows)."""
-    from transforms.catalogue import BY_NAME
+    from transforms.registry import BY_NAME
 
     summary = BY_NAME[name]
     extra = [
-        pl.lit(None, dtype=_POLARS[c.type]).alias(c.name)
+        pl.lit(None, dtype=POLARS_TYPES[c.type]).alias(c.name)
         for c in summary.columns
         if c.name not in frame.columns
     ]

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from adapters.database import Database
 from adapters.publish import publish_player
 from tests.api.conftest import MakeClient
 from tests.api.sample import ALICE_GAMES, alice, games_frame, results_frame
@@ -43,12 +44,12 @@ def read_state(client: TestClient) -> State:
 def test_readers_never_see_a_mix(database_url: str, make_client: MakeClient) -> None:
     a_summaries, a_games = alice()
     b_summaries, b_games = snapshot_b()
-    publish_player(database_url, "alice", a_summaries, a_games)
+    publish_player(Database.from_url(database_url), "alice", a_summaries, a_games)
     client = make_client(database_url, cache_entries=0, snapshot_ttl_seconds=0)
     reader = make_client(database_url, cache_entries=0, snapshot_ttl_seconds=0)
     state_a = read_state(reader)
     body_a = client.get("/v1/players/alice/summaries/results").json()
-    publish_player(database_url, "alice", b_summaries, b_games)
+    publish_player(Database.from_url(database_url), "alice", b_summaries, b_games)
     state_b = read_state(reader)
     body_b = client.get("/v1/players/alice/summaries/results").json()
     assert state_a != state_b
@@ -66,7 +67,7 @@ def test_readers_never_see_a_mix(database_url: str, make_client: MakeClient) -> 
         try:
             for i in range(PUBLISHES):
                 summaries, games = alice() if i % 2 == 0 else snapshot_b()
-                publish_player(database_url, "alice", summaries, games)
+                publish_player(Database.from_url(database_url), "alice", summaries, games)
         finally:
             done.set()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -13,10 +12,11 @@ import pytest
 import redis
 from sqlalchemy import create_engine, text
 
-from adapters.db import sqlalchemy_url
+from adapters.database import Database
 from adapters.publish import publish_player
 from tests.api.conftest import MakeClient
 from tests.api.sample import alice, games_frame, results_frame
+from tests.conftest import free_port
 
 SUMMARY = "/v1/players/alice/summaries/results"
 
@@ -54,7 +54,7 @@ def test_a_publish_changes_the_etag(published: str, make_client: MakeClient) -> 
     client = make_client(published, snapshot_ttl_seconds=0)
     old = client.get(SUMMARY)
     publish_player(
-        published,
+        Database.from_url(published),
         "alice",
         {"results": results_frame("alice", {("all", "all"): (0, 0, 1)})},
         games_frame("alice", [("blitz", "white", "loss")]),
@@ -67,7 +67,7 @@ def test_a_publish_changes_the_etag(published: str, make_client: MakeClient) -> 
 
 def _delete_summary_rows(database_url: str) -> None:
     """Removes alice's rows behind the API's back (the pointer stays): only a cache can answer."""
-    engine = create_engine(sqlalchemy_url(database_url))
+    engine = create_engine(Database.from_url(database_url).sqlalchemy_url)
     with engine.begin() as conn:
         conn.execute(text("delete from summary_results where username = 'alice'"))
     engine.dispose()
@@ -103,20 +103,13 @@ def test_redis_cache_aside_is_shared_between_processes(
     assert second.get("/readyz").json()["redis"] == "ok"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def own_redis(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """A private redis-server this test may kill (never the shared one on 6379)."""
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.fail("redis-server is not installed (apt-get install redis-server)")
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [
             binary,
@@ -174,7 +167,7 @@ def test_an_expired_pointer_is_served_once_more_then_refreshed(
     client = make_client(published, snapshot_ttl_seconds=0.2)
     old = client.get(SUMMARY).json()["snapshot_id"]
     publish_player(
-        published,
+        Database.from_url(published),
         "alice",
         {"results": results_frame("alice", {("all", "all"): (0, 0, 1)})},
         games_frame("alice", [("blitz", "white", "loss")]),
@@ -203,10 +196,10 @@ def test_content_published_again_is_not_served_with_its_old_publish_time(
         {"results": results_frame("alice", {("all", "all"): (0, 0, 1)})},
         games_frame("alice", [("blitz", "white", "loss")]),
     )
-    publish_player(published, "alice", *other)
+    publish_player(Database.from_url(published), "alice", *other)
     assert client.get(SUMMARY).json()["snapshot_id"] != first["snapshot_id"]
     summaries, games = alice()
-    publish_player(published, "alice", summaries, games)
+    publish_player(Database.from_url(published), "alice", summaries, games)
     again = client.get(SUMMARY).json()
     assert again["snapshot_id"] == first["snapshot_id"]  # same content, same id
     assert again["rows"] == first["rows"]
@@ -232,7 +225,7 @@ def test_a_changed_definition_changes_the_etag(
     client = make_client(published)
     old = client.get(SUMMARY)
     old_profile = client.get("/v1/players/alice")
-    engine = create_engine(sqlalchemy_url(published))
+    engine = create_engine(Database.from_url(published).sqlalchemy_url)
     with engine.begin() as conn:
         conn.execute(
             text("update summary_definitions set title = :t where name = 'results'"),

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from pathlib import Path
 
 import httpx
 import pytest
 
+from adapters.database import Database
 from api.service import Service
 from tests.api.conftest import MakeClient
+from tests.conftest import free_port
 
 SUMMARY = "/v1/players/alice/summaries/results"
 
@@ -48,19 +49,12 @@ def test_filter_the_summary_does_not_have_is_422(published: str, make_client: Ma
     assert "since/until" in str(body["detail"])
 
 
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    return port
-
-
 @pytest.mark.parametrize("kind", ["postgresql", "sqlite"])
 def test_unreachable_database_is_503_with_retry_after(
     kind: str, tmp_path: Path, make_client: MakeClient
 ) -> None:
     url = (
-        f"postgresql://postgres@127.0.0.1:{_closed_port()}/nowhere"
+        f"postgresql://postgres@127.0.0.1:{free_port()}/nowhere"
         if kind == "postgresql"
         else f"sqlite:///{tmp_path / 'missing' / 'gone.sqlite'}"
     )
@@ -126,7 +120,7 @@ def test_a_dropped_database_connection_is_replaced(
     from tests.api.sample import alice
 
     summaries, games = alice()
-    publish_player(postgres_url, "alice", summaries, games)
+    publish_player(Database.from_url(postgres_url), "alice", summaries, games)
     client = make_client(postgres_url, cache_entries=0, snapshot_ttl_seconds=0)
     assert client.get(SUMMARY).status_code == 200
     store = client.app.state.store  # type: ignore[attr-defined]

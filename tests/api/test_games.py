@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 from sqlalchemy import create_engine, text
 
-from adapters.db import sqlalchemy_url
+from adapters.database import Database
 from adapters.publish import publish_player
 from tests.api.conftest import REAL_PLAYER, MakeClient
 from tests.api.sample import games_frame, results_frame
@@ -62,7 +62,7 @@ def real_client(
     database_url: str, real_frames: tuple[dict[str, Any], Any], make_client: MakeClient
 ) -> Any:
     summaries, games = real_frames
-    publish_player(database_url, REAL_PLAYER, summaries, games)
+    publish_player(Database.from_url(database_url), REAL_PLAYER, summaries, games)
     return make_client(database_url)
 
 
@@ -183,7 +183,9 @@ def test_ties_on_end_time_are_broken_by_game_id(database_url: str, make_client: 
     # 70 games on 28 distinct end times: pages must split ties the same way every time.
     spec = [("blitz", "white" if i % 2 else "black", "win") for i in range(70)]
     frame = games_frame("carol", spec)
-    publish_player(database_url, "carol", {"results": results_frame("carol", {})}, frame)
+    publish_player(
+        Database.from_url(database_url), "carol", {"results": results_frame("carol", {})}, frame
+    )
     client = make_client(database_url)
     seen, _ = _walk(client, "/v1/players/carol/games", limit="4")
     got = [(g["end_time"], g["game_id"]) for g in seen]
@@ -309,7 +311,7 @@ def test_etag_304_and_a_publish(published: str, make_client: MakeClient) -> None
     assert other.status_code == 200
 
     publish_player(
-        published,
+        Database.from_url(published),
         "alice",
         {"results": results_frame("alice", {("all", "all"): (0, 0, 1)})},
         games_frame("alice", [("blitz", "white", "loss")]),
@@ -325,7 +327,7 @@ def test_cached_pages_and_redis(published: str, redis_url: str, make_client: Mak
     route = "/v1/players/alice/games"
     body = first.get(route, params={"result": "win"}).json()
     assert body["total"] == 3
-    engine = create_engine(sqlalchemy_url(published))
+    engine = create_engine(Database.from_url(published).sqlalchemy_url)
     with engine.begin() as conn:  # behind the API's back: only a cache can still answer
         conn.execute(text("delete from games where username = 'alice'"))
     engine.dispose()
@@ -361,7 +363,7 @@ def test_sqlite_and_postgresql_serve_identical_pages(
     """Same snapshot, same pages: types, timestamps, nulls, order and totals agree."""
     summaries, games = real_frames
     for url in (sqlite_url, postgres_url):
-        publish_player(url, REAL_PLAYER, summaries, games)
+        publish_player(Database.from_url(url), REAL_PLAYER, summaries, games)
     lite, pg = make_client(sqlite_url), make_client(postgres_url)
     family = games.get_column("opening_family").drop_nulls()[0]
     for params in (
@@ -415,7 +417,7 @@ def test_buckets_of_missing_values_can_be_drilled_into(
     ).drop("i")
     moves = parse_month("dora", "2024-01", b'{"games": []}').moves
     summaries = compute_summaries_from_frames(frame, moves, "dora")
-    publish_player(database_url, "dora", summaries, frame)
+    publish_player(Database.from_url(database_url), "dora", summaries, frame)
     client = make_client(database_url)
 
     def total(**params: str) -> int:

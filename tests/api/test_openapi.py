@@ -16,7 +16,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from api.app import create_app
 from tests.api.conftest import REAL_PLAYER, make_settings
-from transforms.catalogue import SUMMARIES
+from transforms.registry import SUMMARIES
 
 
 def test_docs_and_document(real_published: str, tmp_path: Path) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -15,16 +14,12 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from adapters.publish import publish_player, read_player
+from adapters.database import Database
+from adapters.publish import publish_player
+from adapters.reads import read_player
 from tests.api.conftest import MakeClient
 from tests.api.sample import alice
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+from tests.conftest import free_port
 
 
 @pytest.fixture
@@ -38,7 +33,7 @@ def pooled_url(postgres_url: str) -> Iterator[str]:
         if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
             pytest.fail(message)  # .ci/run installs it: missing there is a broken CI script
         pytest.skip(message)
-    port = _free_port()
+    port = free_port()
     # Not under pytest's tmp_path: that is private to this user, and PgBouncer may run as another.
     home = Path(tempfile.mkdtemp(prefix="cp-pgbouncer-"))
     user = postgres_url.split("://", 1)[1].split("@", 1)[0]
@@ -81,10 +76,12 @@ def test_publish_and_serve_through_a_transaction_pooler(
     summaries, games = alice()
     snapshots = set()
     for i in range(4):  # more transactions than the pooler has server connections
-        report = publish_player(pooled_url, "alice", summaries, games if i % 2 else games.head(2))
+        report = publish_player(
+            Database.from_url(pooled_url), "alice", summaries, games if i % 2 else games.head(2)
+        )
         snapshots.add(report.snapshot_id)
     assert len(snapshots) == 2
-    player = read_player(postgres_url, "alice")
+    player = read_player(Database.from_url(postgres_url), "alice")
     assert player is not None
     assert player["snapshot_id"] == report.snapshot_id
     assert player["game_count"] == 5

@@ -9,6 +9,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from adapters.database import Database
 from adapters.db import SQL_DIR
 from adapters.publish import publish_player
 from tests.api.conftest import MakeClient
@@ -25,7 +26,7 @@ WRITES = (
 @pytest.fixture
 def published_pg(postgres_url: str) -> str:
     summaries, games = alice()
-    publish_player(postgres_url, "alice", summaries, games)
+    publish_player(Database.from_url(postgres_url), "alice", summaries, games)
     return postgres_url
 
 

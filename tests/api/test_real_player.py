@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from adapters.database import Database
 from adapters.publish import publish_player
 from tests.api.conftest import REAL_PLAYER, MakeClient
 
@@ -33,7 +34,7 @@ def test_real_player_numbers_match_the_json(
     make_client: MakeClient,
 ) -> None:
     summaries, games = real_frames
-    report = publish_player(database_url, REAL_PLAYER, summaries, games)
+    report = publish_player(Database.from_url(database_url), REAL_PLAYER, summaries, games)
     client = make_client(database_url)
     total, outcome = count_from_json(fixtures_dir)
 
@@ -75,7 +76,8 @@ def test_sqlite_and_postgresql_serve_identical_rows(
     """Every summary reads back the same from both dialects (types, timestamps, nulls, order)."""
     summaries, games = real_frames
     reports = [
-        publish_player(url, REAL_PLAYER, summaries, games) for url in (sqlite_url, postgres_url)
+        publish_player(Database.from_url(url), REAL_PLAYER, summaries, games)
+        for url in (sqlite_url, postgres_url)
     ]
     assert reports[0].snapshot_id == reports[1].snapshot_id  # the id hashes content only
     lite, pg = make_client(sqlite_url), make_client(postgres_url)

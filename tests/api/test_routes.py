@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.api.conftest import MakeClient
 from tests.api.sample import ALICE_RESULTS
-from transforms.catalogue import BY_NAME
+from transforms.registry import BY_NAME
 
 RESULTS_VERSION = BY_NAME["results"].version
 

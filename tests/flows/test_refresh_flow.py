@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from adapters.database import Database
 from adapters.mirror import running_mirror
-from adapters.publish import read_player, read_summary_rows
+from adapters.reads import read_player, read_summary_rows
 
 
 def test_flow_refreshes_a_player_and_reports_an_unknown_one(
@@ -27,13 +28,13 @@ def test_flow_refreshes_a_player_and_reports_an_unknown_one(
     assert by_name["nosuchplayer404"].error is not None
     assert "nosuchplayer404" in by_name["nosuchplayer404"].error
 
-    player = read_player(database_url, "wizardchiken")
+    player = read_player(Database.from_url(database_url), "wizardchiken")
     assert player is not None
     assert player["game_count"] == 15  # fixtures README: wizardchiken 2023/01 has 15 games
     overall = [
         row
-        for row in read_summary_rows(database_url, "wizardchiken", "results")
+        for row in read_summary_rows(Database.from_url(database_url), "wizardchiken", "results")
         if row["time_class"] == "all" and row["color"] == "all"
     ]
     assert [row["games"] for row in overall] == [15]
-    assert read_player(database_url, "nosuchplayer404") is None
+    assert read_player(Database.from_url(database_url), "nosuchplayer404") is None

@@ -16,7 +16,7 @@ from polars.testing import assert_frame_equal
 from adapters.warehouse import compute_summaries, compute_summaries_from_frames
 from tests.warehouse.frames import T0, game, games_frame, moves_for, moves_frame
 from tests.warehouse.helpers import row
-from transforms.catalogue import SUMMARIES
+from transforms.registry import SUMMARIES
 
 
 def _write(lake: Path, kind: str, month: str, frame: pl.DataFrame) -> None:

@@ -10,7 +10,7 @@ import pytest
 from adapters.warehouse import compute_summaries_from_frames
 from tests.conftest import FIXTURES
 from tests.warehouse.real import fixture_players, parse_player
-from transforms.catalogue import SUMMARIES
+from transforms.registry import SUMMARIES
 
 PLAYERS = fixture_players(FIXTURES) if FIXTURES.is_dir() else []
 # Summaries whose rows are not additive over time class / colour: ranked lists (top N of each

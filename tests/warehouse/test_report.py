@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 from rich.console import Console
 
-from adapters.report import render_report
 from adapters.warehouse import compute_summaries_from_frames
+from report import render_report
 from tests.warehouse.frames import game, games_frame, moves_frame
-from transforms.catalogue import BY_NAME, SUMMARIES
+from transforms.registry import BY_NAME, SUMMARIES
 
 
 def _render(tables: dict[str, list[dict[str, object]]]) -> str:

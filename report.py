@@ -1,4 +1,4 @@
-"""The terminal report: each published summary as a rich table, rates with interval and n."""
+"""The terminal report of `chess-patterns report`: each published summary as a rich table."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from transforms.catalogue import SUMMARIES, Summary
+from transforms.registry import SUMMARIES, Summary
 
 MAX_ROWS = 25
 

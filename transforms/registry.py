@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 ColumnType = Literal["text", "integer", "real", "boolean", "timestamp", "date"]
+# What a published column is to its readers: the player (key), a grouping column, or a measure.
+Role = Literal["key", "dimension", "metric"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,11 @@ class Summary:
             *self.dimensions,
             *self.metrics,
         )
+
+    def role(self, column: Column) -> Role:
+        if column.name == "username":
+            return "key"
+        return "dimension" if column in self.dimensions else "metric"
 
 
 TIME_CLASS = Column("time_class", "text", "bullet, blitz, rapid, daily, or all.")

@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import timedelta
 
 import polars as pl
 import pytest
 
-from adapters.warehouse import SQL_DIR, compute_summaries_from_frames
+from adapters.warehouse import SQL_DIR, SummarySqlError, compute_summaries_from_frames
 from tests.warehouse.frames import T0, game, games_frame, moves_for, moves_frame
-from transforms.catalogue import BY_NAME, SUMMARIES
-
-_DTYPES = {
-    "text": pl.Utf8,
-    "integer": pl.Int64,
-    "real": pl.Float64,
-    "boolean": pl.Boolean,
-    "timestamp": pl.Datetime("us", "UTC"),
-    "date": pl.Date,
-}
+from transforms.registry import BY_NAME, SUMMARIES
+from transforms.schema import POLARS_TYPES
 
 
 @pytest.fixture(scope="module")
@@ -68,14 +61,11 @@ def test_every_summary_registered_once_in_order() -> None:
 
 @pytest.mark.parametrize("summary", SUMMARIES, ids=lambda s: s.name)
 def test_sql_returns_registry_columns(everything: dict[str, pl.DataFrame], summary: object) -> None:
-    from transforms.catalogue import Summary
+    from transforms.registry import Summary
 
     assert isinstance(summary, Summary)
     frame = everything[summary.name]
-    assert frame.columns == [c.name for c in summary.columns]
-    assert [frame.schema[c.name] for c in summary.columns] == [
-        _DTYPES[c.type] for c in summary.columns
-    ]
+    # (the columns and their types are the warehouse's own guard, tested below)
     assert frame.height > 0, f"{summary.name} produced no rows on the mixed fixture"
     assert {"username", "time_class", "color", "games"} <= set(frame.columns)
     all_all = frame.filter((pl.col("time_class") == "all") & (pl.col("color") == "all"))
@@ -88,7 +78,47 @@ def test_sql_returns_registry_columns(everything: dict[str, pl.DataFrame], summa
     assert all(c.description for c in summary.columns)
 
 
-def test_catalogue_order_is_returned() -> None:
+@pytest.mark.parametrize("change", ["renamed", "missing", "extra", "reordered"])
+def test_sql_and_registry_that_disagree_are_refused(change: str) -> None:
+    """The warehouse's guard: a registry entry whose columns differ from what its SQL returns
+    stops the run with a message naming the file and both column lists."""
+    results = BY_NAME["results"]
+    metrics = list(results.metrics)
+    if change == "renamed":
+        metrics[0] = dataclasses.replace(metrics[0], name="matches")
+    elif change == "missing":
+        metrics.append(dataclasses.replace(metrics[0], name="not_in_the_sql"))
+    elif change == "extra":
+        metrics.pop()
+    else:
+        metrics[0], metrics[1] = metrics[1], metrics[0]
+    wrong = dataclasses.replace(results, metrics=tuple(metrics))
+    with pytest.raises(SummarySqlError, match=r"sql/warehouse/results\.sql returned columns"):
+        compute_summaries_from_frames(
+            games_frame([game(0)]), moves_frame([]), "alice", registry=[wrong]
+        )
+
+
+def test_values_that_do_not_fit_the_registry_type_are_refused() -> None:
+    results = BY_NAME["results"]
+    dimensions = tuple(
+        dataclasses.replace(c, type="integer") if c.name == "time_class" else c
+        for c in results.dimensions
+    )
+    wrong = dataclasses.replace(results, dimensions=dimensions)
+    with pytest.raises(pl.exceptions.InvalidOperationError, match="conversion from `str`"):
+        compute_summaries_from_frames(
+            games_frame([game(0)]), moves_frame([]), "alice", registry=[wrong]
+        )
+
+
+def test_summary_frames_have_the_registry_dtypes(everything: dict[str, pl.DataFrame]) -> None:
+    for summary in SUMMARIES:
+        frame = everything[summary.name]
+        assert frame.schema == pl.Schema({c.name: POLARS_TYPES[c.type] for c in summary.columns})
+
+
+def test_registry_order_is_returned() -> None:
     out = compute_summaries_from_frames(games_frame([game(0)]), moves_frame([]), "alice")
     assert list(out) == [s.name for s in SUMMARIES]
 
