@@ -13,7 +13,7 @@ from rich.console import Console
 
 if TYPE_CHECKING:
     from adapters.database import Database
-    from flows.stages import PlayerOutcome
+    from pipeline.refresh import PlayerOutcome
     from settings import Settings
 
 app = typer.Typer(
@@ -61,8 +61,8 @@ def _database(settings: Settings, *, api: bool = False) -> Database:
 
 def _describe(outcome: PlayerOutcome) -> str:
     parts: list[str] = []
-    if outcome.ingest is not None:
-        i = outcome.ingest
+    if outcome.fetch is not None:
+        i = outcome.fetch
         parts.append(
             f"{i.months_listed} months listed, {len(i.fetched)} fetched, "
             f"{len(i.unchanged)} unchanged, {len(i.failed)} failed"
@@ -104,7 +104,7 @@ def refresh(
 
         outcomes = refresh_flow(list(usernames), full=full, offline=offline)
     else:
-        from flows.stages import refresh_players
+        from pipeline.refresh import refresh_players
 
         outcomes = refresh_players(settings, usernames, full=full, offline=offline)
     for outcome in outcomes:
@@ -135,13 +135,13 @@ def import_(
 
     Reads DATA_DIR. Follow with `chess-patterns refresh USER --offline` to publish them.
     """
-    from adapters.ingest import import_files
-    from adapters.raw_store import PlayerLockedError
+    from adapters.raw_store import PlayerLockedError, RawStore
+    from pipeline.imports import import_files
     from transforms.usernames import normalize_username
 
     settings = _settings()
     try:
-        report = import_files(settings, normalize_username(username), files)
+        report = import_files(RawStore(settings.raw_dir), normalize_username(username), files)
     except (ValueError, OSError, PlayerLockedError) as error:
         raise _fail(str(error)) from None
     out.print(
@@ -190,7 +190,7 @@ def mirror(
 
     Point CHESSCOM_BASE_URL at http://HOST:PORT/pub to refresh from it. Reads no settings.
     """
-    from adapters.mirror import serve_mirror
+    from mirror import serve_mirror
 
     if not directory.is_dir():
         raise _fail(f"{directory} is not a folder of archives (<user>/<YYYY>/<MM>.json)")

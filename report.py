@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from transforms.focus import what_to_work_on
 from transforms.registry import SUMMARIES, Summary
 
 MAX_ROWS = 25
@@ -204,6 +205,13 @@ def render_report(
             style="dim",
         )
     )
+    focus = what_to_work_on(*(tables.get(n, ()) for n in ("results", "openings", "terminations")))
+    console.print()
+    console.print(Text("What to work on", style="bold"))
+    for index, item in enumerate(focus, 1):
+        console.print(Text(f"{index}. {item.text}"))
+    if not focus:
+        console.print(Text("No time class and colour scores below what the ratings predict."))
     for summary in SUMMARIES:
         rows = tables.get(summary.name)
         console.print()

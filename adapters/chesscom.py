@@ -7,6 +7,7 @@ import random
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
@@ -16,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from adapters.raw_store import check_month
+from adapters.raw_store import check_month, is_month
 from settings import Settings
 from transforms.usernames import InvalidUsernameError, normalize_username
 
@@ -176,8 +177,14 @@ class ChessComClient:
         backoff_base_seconds: float = 1.0,
         backoff_cap_seconds: float = 60.0,
         connect_retries: int = 2,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
+        # The retry loop's clock seam: tests pass a fake clock whose sleep moves its monotonic,
+        # so retry budgets and Retry-After are checked exactly, without waiting for them.
+        self._sleep = sleep
+        self._monotonic = monotonic
         self.base_url = settings.chesscom_base_url.rstrip("/")
         self.backoff_base = backoff_base_seconds
         self.backoff_cap = backoff_cap_seconds
@@ -222,7 +229,7 @@ class ChessComClient:
         months: list[str] = []
         for url in data["archives"]:
             match = _ARCHIVE_MONTH.search(str(url))
-            if match and 1 <= int(match.group(2)) <= 12:
+            if match and is_month(f"{match.group(1)}-{match.group(2)}"):
                 months.append(f"{match.group(1)}-{match.group(2)}")
         return Archives(username=final_user, months=sorted(set(months)))
 
@@ -274,6 +281,8 @@ class ChessComClient:
         global _last_request_end
         with _REQUEST_LOCK:
             if self.min_interval > 0:
+                # Real time, whatever clock this client was given: the interval is kept
+                # between every client of the process.
                 wait = _last_request_end + self.min_interval - time.monotonic()
                 if wait > 0:
                     time.sleep(wait)
@@ -293,7 +302,7 @@ class ChessComClient:
         headers: dict[str, str] | None = None,
     ) -> tuple[httpx.Response, bytes, str]:
         url = self.base_url + path
-        job = _Job(username=username, month=month, start=time.monotonic())
+        job = _Job(username=username, month=month, start=self._monotonic())
         what = job.what
         deadline = job.start + self.retry_budget
         attempt = 0
@@ -444,8 +453,8 @@ class ChessComClient:
         *,
         bad_body: bool = False,
     ) -> None:
-        if time.monotonic() + delay > deadline:
-            elapsed = time.monotonic() - job.start
+        if self._monotonic() + delay > deadline:
+            elapsed = self._monotonic() - job.start
             error_type: type[ChessComError] = (
                 BadResponseError if bad_body else ChessComUnavailableError
             )
@@ -458,7 +467,7 @@ class ChessComClient:
                 month=job.month,
                 problem=problem,
             )
-        time.sleep(delay)
+        self._sleep(delay)
 
 
 @dataclass(frozen=True)

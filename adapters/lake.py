@@ -26,10 +26,13 @@ PART_FILE = "part.parquet"
 # Written last, after both Parquet files: its presence with the right sha256 and parser version
 # is what makes a month "parsed" (a crash before it only costs a re-parse).
 META_FILE = "_lake.json"
+# The summaries' names in the order they were computed (the catalogue's order).
+ORDER_FILE = "_summaries.json"
 
 
 class Lake:
-    """`<root>/games/username=<user>/month=<YYYY-MM>/part.parquet`, and the same under `moves/`."""
+    """`<root>/games/username=<user>/month=<YYYY-MM>/part.parquet`, the same under `moves/`, and
+    `<root>/summaries/username=<user>/<summary>.parquet`, the summarise stage's output."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
@@ -106,6 +109,32 @@ class Lake:
         """Delete the month's partitions (games first, so a half-removed month is re-parsed)."""
         for table in ("games", "moves"):
             shutil.rmtree(self._partition(table, username, month), ignore_errors=True)
+
+    def _summaries_dir(self, username: str) -> Path:
+        return self.root / "summaries" / f"username={username.lower()}"
+
+    def write_summaries(self, username: str, summaries: dict[str, pl.DataFrame]) -> None:
+        """Replace the player's summaries, one Parquet file each, so publish can read them by key.
+
+        Files of summaries no longer computed are removed, so a read sees this set only.
+        """
+        directory = self._summaries_dir(username)
+        for name, frame in summaries.items():
+            _atomic_parquet(frame, directory / f"{name}.parquet", {})
+        wanted = {f"{name}.parquet" for name in summaries}
+        for path in directory.glob("*.parquet"):
+            if path.name not in wanted:
+                path.unlink(missing_ok=True)
+        atomic_write(directory / ORDER_FILE, json.dumps(list(summaries)).encode("utf-8"))
+
+    def read_summaries(self, username: str) -> dict[str, pl.DataFrame]:
+        """The summaries of the last `write_summaries`, in the order they were written."""
+        directory = self._summaries_dir(username)
+        try:
+            names = json.loads((directory / ORDER_FILE).read_bytes())
+        except FileNotFoundError:
+            return {}
+        return {name: pl.read_parquet(directory / f"{name}.parquet") for name in names}
 
     def read_games(self, username: str) -> pl.DataFrame:
         """All of a player's games (every month), or an empty frame with the contract schema."""

@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -52,11 +53,39 @@ def parse_iso(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+def is_month(text: str) -> bool:
+    """True for `YYYY-MM` with a month 01-12: the one month rule (paths, listings, manifest)."""
+    return _MONTH.fullmatch(text) is not None
+
+
 def check_month(month: str) -> str:
     """Return the month if it is `YYYY-MM`, else raise ValueError; guards file paths."""
-    if not _MONTH.fullmatch(month):
+    if not is_month(month):
         raise ValueError(f"{month!r} is not a month: use YYYY-MM, e.g. 2024-01.")
     return month
+
+
+class MonthStatus(StrEnum):
+    """What the last attempt at a month gave; written to the manifest as its value."""
+
+    OK = "200"
+    NOT_MODIFIED = "304"
+    GONE = "410"
+    IMPORTED = "imported"
+    # Written as "error: <why>" / "blocked: <why>", the reason kept for the operator.
+    ERROR = "error"
+    BLOCKED = "blocked"
+
+    def written(self, problem: str | None = None) -> str:
+        """The manifest's `last_status` text: the value, with the reason for a failure."""
+        return f"{self.value}: {problem}" if problem is not None else self.value
+
+
+class MonthSource(StrEnum):
+    """Where a stored month's bytes came from."""
+
+    API = "api"  # the exact body Chess.com sent
+    IMPORT = "import"  # written by `import` (re-serialised)
 
 
 @dataclass(frozen=True)
@@ -74,7 +103,7 @@ class MonthRecord:
     game_count: int | None
     fetched_at: str | None
     last_checked_at: str | None  # last time Chess.com confirmed the stored bytes (200 or 304)
-    last_status: str  # of the last attempt: "200", "304", "imported", "410", "error: ..."
+    last_status: str  # of the last attempt, MonthStatus.written(): "200", "error: ...", ...
     # "api": the exact body Chess.com sent; "import": written by `import` (re-serialised),
     # so the next refresh fetches it unconditionally and the API bytes replace it.
     source: str = "api"
@@ -83,6 +112,15 @@ class MonthRecord:
     @property
     def stored(self) -> bool:
         return self.sha256 is not None
+
+    @property
+    def status(self) -> MonthStatus:
+        """The last attempt's status without its reason (an unknown text counts as an error)."""
+        head = self.last_status.split(":", 1)[0]
+        try:
+            return MonthStatus(head)
+        except ValueError:
+            return MonthStatus.ERROR
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> MonthRecord:
@@ -166,6 +204,74 @@ def count_games(data: bytes) -> int:
     return len(body["games"])
 
 
+def sha256_bytes(data: bytes) -> str:
+    """The one digest that identifies a month's bytes (manifest, lake tags, validators)."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def stored_record(
+    previous: MonthRecord | None,
+    *,
+    digest: str,
+    size: int,
+    game_count: int,
+    changed: bool,
+    etag: str | None,
+    last_modified: str | None,
+    status: MonthStatus,
+    source: MonthSource,
+    moment: str,
+) -> MonthRecord:
+    """The manifest record of a month whose body was just stored (`changed`: new bytes)."""
+    fetched_at = moment if changed or previous is None else previous.fetched_at or moment
+    if not changed and previous is not None and previous.source != source:
+        fetched_at = moment
+    return MonthRecord(
+        etag=etag,
+        last_modified=last_modified,
+        sha256=digest,
+        bytes=size,
+        game_count=game_count,
+        fetched_at=fetched_at,
+        last_checked_at=moment,
+        last_status=status.written(),
+        source=source,
+        last_attempt_at=moment,
+    )
+
+
+def checked_record(
+    previous: MonthRecord | None,
+    *,
+    status: MonthStatus,
+    problem: str | None,
+    etag: str | None,
+    last_modified: str | None,
+    moment: str,
+) -> MonthRecord:
+    """The manifest record after an attempt that stored nothing (a 304, or a failure)."""
+    text = status.written(problem)
+    if previous is None:
+        previous = MonthRecord(
+            etag=None,
+            last_modified=None,
+            sha256=None,
+            bytes=None,
+            game_count=None,
+            fetched_at=None,
+            last_checked_at=None,
+            last_status=text,
+        )
+    update: dict[str, Any] = {"last_status": text, "last_attempt_at": moment}
+    if status is MonthStatus.NOT_MODIFIED and previous.stored:
+        update["last_checked_at"] = moment
+        if etag:
+            update["etag"] = etag
+        if last_modified:
+            update["last_modified"] = last_modified
+    return replace(previous, **update)
+
+
 class RawStore:
     """`<root>/<user>/<YYYY>/<MM>.json` plus `<root>/<user>/manifest.json` and a lock file.
 
@@ -218,7 +324,7 @@ class RawStore:
             return PlayerInfo()
         months: dict[str, MonthRecord] = {}
         for month, record in (raw.get("months") or {}).items():
-            if _MONTH.fullmatch(month):
+            if is_month(month):
                 with contextlib.suppress(KeyError, TypeError, ValueError):
                     months[month] = MonthRecord.from_json(record)
         return PlayerInfo(
@@ -250,8 +356,8 @@ class RawStore:
         *,
         etag: str | None = None,
         last_modified: str | None = None,
-        status: str = "200",
-        source: str = "api",
+        status: MonthStatus = MonthStatus.OK,
+        source: MonthSource = MonthSource.API,
         now: datetime | None = None,
     ) -> bool:
         """Store a month's body and record it; returns False when the same bytes were already there.
@@ -259,31 +365,23 @@ class RawStore:
         The manifest is updated only after the month file is in place.
         """
         game_count = count_games(data)
-        moment = iso(now or now_utc())
-        digest = hashlib.sha256(data).hexdigest()
+        digest = sha256_bytes(data)
         path = self.month_path(username, month)
-        changed = True
-        if path.is_file():
-            existing = path.read_bytes()
-            changed = hashlib.sha256(existing).hexdigest() != digest
+        changed = self.file_sha256(username, month) != digest
         if changed:
             atomic_write(path, data)
         info = self.player_info(username)
-        previous = info.months.get(month)
-        fetched_at = moment if changed or previous is None else previous.fetched_at or moment
-        if not changed and previous is not None and previous.source != source:
-            fetched_at = moment
-        info.months[month] = MonthRecord(
+        info.months[month] = stored_record(
+            info.months.get(month),
+            digest=digest,
+            size=len(data),
+            game_count=game_count,
+            changed=changed,
             etag=etag,
             last_modified=last_modified,
-            sha256=digest,
-            bytes=len(data),
-            game_count=game_count,
-            fetched_at=fetched_at,
-            last_checked_at=moment,
-            last_status=status,
+            status=status,
             source=source,
-            last_attempt_at=moment,
+            moment=iso(now or now_utc()),
         )
         self.save_player_info(username, info)
         return changed
@@ -293,7 +391,8 @@ class RawStore:
         username: str,
         month: str,
         *,
-        status: str,
+        status: MonthStatus,
+        problem: str | None = None,
         etag: str | None = None,
         last_modified: str | None = None,
         now: datetime | None = None,
@@ -302,35 +401,27 @@ class RawStore:
 
         A month never stored gets a record of the attempt alone (no sha256, no file).
         """
-        moment = iso(now or now_utc())
         info = self.player_info(username)
-        previous = info.months.get(month)
-        if previous is None:
-            previous = MonthRecord(
-                etag=None,
-                last_modified=None,
-                sha256=None,
-                bytes=None,
-                game_count=None,
-                fetched_at=None,
-                last_checked_at=None,
-                last_status=status,
-            )
-        update: dict[str, Any] = {"last_status": status, "last_attempt_at": moment}
-        if status == "304" and previous.stored:
-            update["last_checked_at"] = moment
-            if etag:
-                update["etag"] = etag
-            if last_modified:
-                update["last_modified"] = last_modified
-        info.months[month] = replace(previous, **update)
+        info.months[month] = checked_record(
+            info.months.get(month),
+            status=status,
+            problem=problem,
+            etag=etag,
+            last_modified=last_modified,
+            moment=iso(now or now_utc()),
+        )
         self.save_player_info(username, info)
 
     def file_sha256(self, username: str, month: str) -> str | None:
+        """sha256 of the stored month file, read in chunks, or None when there is none."""
+        digest = hashlib.sha256()
         try:
-            return hashlib.sha256(self.read_month(username, month)).hexdigest()
+            with self.month_path(username, month).open("rb") as handle:
+                for chunk in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(chunk)
         except FileNotFoundError:
             return None
+        return digest.hexdigest()
 
     # -- locking -------------------------------------------------------------------------
     @staticmethod
@@ -426,11 +517,6 @@ def _read_holder(fd: int) -> str:
     return f" ({text})" if text else ""
 
 
-def parse_month(value: str) -> str:
-    """Accept `YYYY-MM` or `YYYY/MM` and return `YYYY-MM`."""
-    return check_month(value.replace("/", "-"))
-
-
 def months_between(first: str, last: str) -> list[str]:
     """Every month from `first` to `last` inclusive, both `YYYY-MM`."""
     year, month = (int(x) for x in check_month(first).split("-"))
@@ -448,14 +534,19 @@ def months_between(first: str, last: str) -> list[str]:
 
 __all__ = [
     "MonthRecord",
+    "MonthSource",
+    "MonthStatus",
     "PlayerInfo",
     "PlayerLockedError",
     "RawStore",
     "RawStoreError",
     "atomic_write",
     "check_month",
+    "checked_record",
     "count_games",
+    "is_month",
     "months_between",
     "parse_iso",
-    "parse_month",
+    "sha256_bytes",
+    "stored_record",
 ]

@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from starlette.responses import Response
 
 from adapters.database import Database
-from api import games
+from api import games, page
 from api.cache import RedisCache
 from api.head import HeadMiddleware
 from api.models import GamesPage, Health, PlayerProfile, ProblemDetails, Ready, SummaryResponse
@@ -264,6 +264,7 @@ def create_app(
     app.state.service = service
     app.state.store = store
     install_problem_handlers(app)
+    app.include_router(page.router)  # the player page, its assets and the focus route
     app.add_middleware(RateLimitMiddleware, per_minute=settings.api_rate_limit_per_minute)
     app.add_middleware(HeadMiddleware)  # outermost: HEAD is a GET by the time anything sees it
 

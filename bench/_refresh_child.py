@@ -2,7 +2,7 @@
 
 Usage: python bench/_refresh_child.py DATA_DIR DATABASE_URL BASE_URL PLAYER MARKS_FILE WORKERS
 
-Runs the real `flows.stages.refresh_player` (what `chess-patterns refresh` runs without a
+Runs the real `pipeline.refresh.refresh_player` (what `chess-patterns refresh` runs without a
 Prefect server); the stage functions it calls are wrapped only to append
 {"stage", "event", "at"} lines (time.monotonic) to MARKS_FILE, so the parent can attribute its
 memory samples to stages. Prints the outcome as one JSON line.
@@ -30,7 +30,7 @@ def main() -> None:
         marks.write(json.dumps({"stage": stage, "event": event, "at": time.monotonic()}) + "\n")
 
     emit("startup", "start")
-    from flows import stages
+    from pipeline import refresh as stages
     from settings import Settings
 
     def wrap(stage: str, function: Callable[..., Any]) -> Callable[..., Any]:
@@ -43,11 +43,11 @@ def main() -> None:
 
         return wrapped
 
-    # The names refresh_player and summarise_and_publish look up at call time.
+    # The stage functions run_player looks up in its module at call time.
     for attribute, stage in (
-        ("ingest", "ingest"),
-        ("parse", "parse"),
-        ("compute_summaries", "summaries"),
+        ("fetch_player", "ingest"),
+        ("parse_player", "parse"),
+        ("summarise_player", "summaries"),
         ("publish_player", "publish"),
     ):
         setattr(stages, attribute, wrap(stage, getattr(stages, attribute)))
@@ -66,7 +66,7 @@ def main() -> None:
     emit("refresh", "end")
     marks.close()
     parse = outcome.parse
-    ingest = outcome.ingest
+    ingest = outcome.fetch
     print(
         json.dumps(
             {

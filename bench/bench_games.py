@@ -41,7 +41,7 @@ PLAYER = "biskupstunga"
 def _games_from_pgn() -> object:
     import polars as pl
 
-    from adapters.ingest import read_import_file
+    from pipeline.imports import read_import_file
     from transforms.archive import parse_month
 
     by_month: dict[str, list[dict[str, object]]] = {}

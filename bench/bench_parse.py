@@ -7,7 +7,7 @@ Run from the repository root: `uv run python bench/bench_parse.py [--games N] [-
    `parse_month` (games + moves frames, the project's full extraction); the baseline is a bare
    `chess.pgn.read_game` loop over the same PGN strings, measured in the same run.
 2. The fixture JSON games replicated to N games (default 50,000: new ids, urls and times, real
-   moves) for one synthetic player, 500 per month, in a raw store; `build_lake` (parse + Parquet
+   moves) for one synthetic player, 500 per month, in a raw store; `parse_player` (parse + Parquet
    writes) runs in a fresh process with 1 and then 2 worker processes; each reports its wall time,
    games/s and plies/s beside the bare `chess.pgn.read_game` loop over the same PGNs (baseline,
    same run) and their ratio. Peak memory is that of the whole process tree (the stage process,
@@ -159,12 +159,13 @@ def write_raw_store(data_dir: Path, count: int) -> int:
 _CHILD = """
 import json, resource, sys, time
 from pathlib import Path
-from settings import Settings
-from adapters.parsing import build_lake
-values = {"data_dir": Path(sys.argv[1]), "parse_workers": int(sys.argv[2])}
-settings = Settings.model_validate(values)
+from adapters.lake import Lake
+from adapters.raw_store import RawStore
+from pipeline.parse import parse_player
+data = Path(sys.argv[1])
 start = time.perf_counter()
-report = build_lake(settings, sys.argv[3])
+report = parse_player(RawStore(data / "raw" / "chesscom"), Lake(data / "lake"), sys.argv[3],
+                      workers=int(sys.argv[2]))
 wall = time.perf_counter() - start
 me = resource.getrusage(resource.RUSAGE_SELF)
 children = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -187,7 +188,7 @@ def bench_stage(data_dir: Path, workers: int) -> dict[str, Any]:
     with TreeSampler(child.pid) as sampler:
         stdout, stderr = child.communicate()
     if child.returncode != 0:
-        raise RuntimeError(f"build_lake with {workers} worker(s) failed:\n{stderr}")
+        raise RuntimeError(f"parse_player with {workers} worker(s) failed:\n{stderr}")
     result: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
     peak = max(sampler.samples, key=lambda s: s.total)
     result["tree_peak_mb"] = peak.total / 2**20
@@ -272,7 +273,7 @@ def main() -> None:
         control = (control_before + control_after) / 2
         for label, run in (("1 worker ", one), ("2 workers", two)):
             print(
-                f"    build_lake, {label}: {run['wall']:.1f} s, "
+                f"    parse_player, {label}: {run['wall']:.1f} s, "
                 f"{run['games'] / run['wall']:,.0f} games/s, "
                 f"{run['moves'] / run['wall']:,.0f} plies/s ({run['moves']:,} moves), "
                 f"CPU {run['cpu']:.1f} s, failed months {run['failed']}"
@@ -288,7 +289,7 @@ def main() -> None:
         )
         ratio2 = one["games"] / one["wall"] / bare["games_per_s"]
         print(
-            f"    ratio build_lake (1 worker, incl. JSON read + Parquet write) / baseline: "
+            f"    ratio parse_player (1 worker, incl. JSON read + Parquet write) / baseline: "
             f"{ratio2:.2f}  (target >= 1.0)"
         )
         speedup = one["wall"] / two["wall"]

@@ -1,4 +1,4 @@
-"""The Prefect refresh flow: one task per player, each running the stages of flows/stages.py."""
+"""The Prefect refresh flow: one task per player, each running pipeline.refresh.refresh_player."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-from flows import stages
+from pipeline import refresh as runner
 from settings import Settings
 
 
@@ -17,9 +17,9 @@ from settings import Settings
 @task(name="refresh-player", cache_policy=NO_CACHE)
 def refresh_player_task(
     settings: Settings, username: str, full: bool, offline: bool
-) -> stages.PlayerOutcome:
+) -> runner.PlayerOutcome:
     """Ingest, parse, summarise and publish one player; failures come back in the outcome."""
-    return stages.refresh_player(settings, username, full=full, offline=offline)
+    return runner.refresh_player(settings, username, full=full, offline=offline)
 
 
 @flow(
@@ -27,12 +27,12 @@ def refresh_player_task(
     # Prefect's flow decorator types its runner parameter invariantly; the thread pool is one.
     task_runner=cast(
         "TaskRunner[PrefectFuture[Any]]",
-        ThreadPoolTaskRunner(max_workers=stages.MAX_PLAYERS_IN_PARALLEL),
+        ThreadPoolTaskRunner(max_workers=runner.MAX_PLAYERS_IN_PARALLEL),
     ),
 )
 def refresh_flow(
     usernames: list[str], full: bool = False, offline: bool = False
-) -> list[stages.PlayerOutcome]:
+) -> list[runner.PlayerOutcome]:
     """Refresh each player side by side; Chess.com still sees one request at a time."""
     settings = Settings()
     futures = [refresh_player_task.submit(settings, name, full, offline) for name in usernames]

@@ -15,9 +15,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from adapters.database import Database
-from adapters.mirror import MirrorServer, running_mirror
 from adapters.publish import upgrade_schema
 from api.app import create_app
+from mirror import MirrorServer, running_mirror
 from settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]

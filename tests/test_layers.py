@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-PACKAGES = ("flows", "adapters", "transforms", "api")
+PACKAGES = ("flows", "pipeline", "adapters", "transforms", "api", "mirror")
 TOP_LEVEL_MODULES = ("cli.py", "report.py", "settings.py")
-LIGHT_TRANSFORMS = {"transforms.usernames", "transforms.registry"}
+LIGHT_TRANSFORMS = {"transforms.usernames", "transforms.registry", "transforms.focus"}
 HEAVY = ("prefect", "polars", "duckdb", "chess")
 
 
@@ -51,8 +51,14 @@ def _violations(path: Path, layer: str) -> list[str]:
             or (root == "transforms" and name not in LIGHT_TRANSFORMS)
         ):
             found.append(f"{name}: api/ must not import the pipeline's heavy paths")
-        if layer in {"adapters", "transforms"} and root in {"flows", "api", "cli"}:
+        if layer in {"adapters", "transforms"} and root in {"flows", "pipeline", "api", "cli"}:
             found.append(f"{name}: {layer}/ must not import the layers above it")
+        if layer == "pipeline" and root in {"httpx", "sqlalchemy", "duckdb"}:
+            found.append(f"{name}: pipeline/ reaches I/O only through adapters (the ports)")
+        if layer == "pipeline" and root in {"flows", "api", "cli"}:
+            found.append(f"{name}: pipeline/ must not import the layers above it")
+        if layer in {"pipeline", "adapters", "transforms"} and root == "mirror":
+            found.append(f"{name}: the mirror is a tool and a test double, not a pipeline part")
     return found
 
 
@@ -71,6 +77,18 @@ def test_rule_checker_catches_a_broken_rule(tmp_path: Path) -> None:
         "prefect: transforms/ imports only the stdlib, polars and chess",
     ]
     assert _violations(bad, "flows") == []
+    stage = tmp_path / "stage.py"
+    stage.write_text("import duckdb\nfrom sqlalchemy import text\nfrom mirror import Fault\n")
+    assert _violations(stage, "pipeline") == [
+        "duckdb: pipeline/ reaches I/O only through adapters (the ports)",
+        "mirror: the mirror is a tool and a test double, not a pipeline part",
+        "sqlalchemy: pipeline/ reaches I/O only through adapters (the ports)",
+    ]
+    adapter = tmp_path / "adapter.py"
+    adapter.write_text("from pipeline.fetch import fetch_player\n")
+    assert _violations(adapter, "adapters") == [
+        "pipeline.fetch: adapters/ must not import the layers above it"
+    ]
 
 
 def test_every_module_starts_with_a_docstring() -> None:

@@ -294,7 +294,8 @@ _PLY_SCHEMA = {
 assert tuple(_PLY_SCHEMA) == PLY_FIELDS
 _PIECE_LETTERS = {1: "p", 2: "n", 3: "b", 4: "r", 5: "q", 6: "k"}
 _SQUARES = pl.Series("squares", chess.SQUARE_NAMES, pl.Utf8)
-# Same syntax as transforms.pgn.parse_clock: H:MM:SS(.s), hours may exceed 9 for daily games.
+# The one `[%clk]` syntax: H:MM:SS(.s); daily games have hours beyond 9 (HH:MM:SS), and the
+# website export may break the comment across a line, hence \s+.
 _CLOCK_PATTERN = r"\[%clk\s+(\d+):(\d{1,2}):(\d{1,2}(?:\.\d*)?)\s*\]"
 
 
@@ -321,6 +322,15 @@ def _clock_seconds(name: str) -> pl.Expr:
         + parts.struct.field("2").cast(pl.Float64) * 60
         + parts.struct.field("3").cast(pl.Float64)
     )
+
+
+def ply_columns(moves: GameMoves) -> pl.DataFrame:
+    """`san`, `uci` and `clock_seconds` of one replayed game, by the very expressions the moves
+    frame is built with (for tests and tools that look at one game)."""
+    frame = pl.DataFrame(moves.plies, schema=_PLY_SCHEMA, orient="row").with_columns(
+        comment=pl.Series(moves.comment, dtype=pl.Utf8)
+    )
+    return frame.select("san", uci=_uci(), clock_seconds=_clock_seconds("comment"))
 
 
 def _moves_frame(owner: str, replays: list[tuple[dict[str, Any], GameMoves]]) -> pl.DataFrame:

@@ -9,11 +9,8 @@ from dataclasses import dataclass, field
 import chess
 import chess.variant
 
-STANDARD_BOARD_FEN = chess.STARTING_BOARD_FEN
-
 # P1 N3 B3 R5 Q9; the king is never captured, so it counts 0.
 PIECE_VALUES = (0, 1, 3, 3, 5, 9, 0)
-PIECE_LETTERS = (None, "p", "n", "b", "r", "q", "k")
 
 _HEADER_RE = re.compile(r'\[\s*([A-Za-z0-9_]+)\s+"((?:[^"\\]|\\.)*)"\s*\]')
 # One alternation over the whole movetext: comment | open | close | result | SAN-ish token.
@@ -27,9 +24,6 @@ _TOKEN_RE = re.compile(
     r"|([^\s{}();$]+)",
     re.MULTILINE,
 )
-# Chess.com writes H:MM:SS(.s) and, for daily games, hours beyond 9 (HH:MM:SS); the website
-# export may break the comment across a line, hence \s+.
-_CLOCK_RE = re.compile(r"\[%clk\s+(\d+):(\d{1,2}):(\d{1,2}(?:\.\d*)?)\s*\]")
 
 # Chess.com's TCN alphabet: index = python-chess square index (a1=0 .. h8=63); indexes above 63
 # in the target encode promotions, and a source index above 75 encodes a crazyhouse drop.
@@ -107,27 +101,6 @@ class GameMoves:
     # White / Black / non-king-non-pawn bitboards of the start position.
     start: tuple[int, int, int] = (0, 0, 0)
 
-    @property
-    def san(self) -> list[str]:
-        return [p[0] for p in self.plies]
-
-    @property
-    def clocks(self) -> list[float | None]:
-        """Seconds from each ply's `[%clk]` comment (None where there is none)."""
-        return [parse_clock(c) if c else None for c in self.comment]
-
-    @property
-    def uci(self) -> list[str]:
-        """UCI text of each ply (drops as `N@d6`; Chess960 castling as king-takes-rook)."""
-        out = []
-        for _, f, t, _, _, promo, drop, *_ in self.plies:
-            if drop:
-                out.append(f"{chess.piece_symbol(drop).upper()}@{chess.SQUARE_NAMES[t]}")
-            else:
-                suffix = chess.piece_symbol(promo) if promo else ""
-                out.append(chess.SQUARE_NAMES[f] + chess.SQUARE_NAMES[t] + suffix)
-        return out
-
 
 def parse_headers(pgn: str) -> tuple[dict[str, str], str]:
     """Split one game's PGN into its tag pairs and its movetext (tolerates junk lines)."""
@@ -163,14 +136,6 @@ def split_pgn_games(text: str) -> list[str]:
         starts.insert(0, 0)
     bounds = [*starts, len(text)]
     return [text[a:b] for a, b in itertools.pairwise(bounds) if text[a:b].strip()]
-
-
-def parse_clock(comment: str) -> float | None:
-    """Seconds on the clock from a `[%clk H:MM:SS.s]` comment, or None."""
-    match = _CLOCK_RE.search(comment)
-    if match is None:
-        return None
-    return int(match.group(1)) * 3600 + int(match.group(2)) * 60 + float(match.group(3))
 
 
 def rules_from_variant(variant: str | None) -> str:
@@ -489,11 +454,6 @@ def _start(out: GameMoves, board: chess.Board) -> int:
     return start_material(board)
 
 
-def _finish(out: GameMoves, board: chess.Board) -> GameMoves:
-    del board  # the final position is checked by the tests through the replayed moves
-    return out
-
-
 def start_material(board: chess.Board) -> int:
     """White's material minus Black's on `board` (P1 N3 B3 R5 Q9)."""
     material = 0
@@ -549,7 +509,7 @@ def replay_movetext(movetext: str, board: chess.Board) -> GameMoves:
             depth = 1
         elif result:
             break
-    return _finish(out, board)
+    return out
 
 
 def decode_tcn(tcn: str) -> list[tuple[int, int, int | None, int | None]]:
@@ -620,4 +580,4 @@ def replay_tcn(tcn: str, board: chess.Board) -> GameMoves:
         san = board.san(move)
         material = _append(out, board, _slow_push(board, move), san, material)
         out.comment.append(None)
-    return _finish(out, board)
+    return out

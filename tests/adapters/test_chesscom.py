@@ -23,12 +23,12 @@ from adapters.chesscom import (
     PlayerNotFoundError,
     parse_http_date,
 )
-from adapters.ingest import IngestReport, fetch_player
-from adapters.mirror import Fault, MirrorServer, running_mirror
 from adapters.raw_store import RawStore
+from mirror import Fault, MirrorServer, running_mirror
+from pipeline.fetch import FetchReport
 from settings import Settings
 from tests.adapters.helpers import TEST_USER_AGENT as UA
-from tests.adapters.helpers import make_settings
+from tests.adapters.helpers import fetch_player, make_settings
 
 USER = "shaunchess123"
 TARGET = "2024-10"  # 13 games
@@ -40,7 +40,7 @@ def fast_client(settings: Settings) -> ChessComClient:
     return ChessComClient(settings, backoff_base_seconds=0.02, backoff_cap_seconds=0.1)
 
 
-def refresh(settings: Settings, user: str = USER, *, full: bool = False) -> IngestReport:
+def refresh(settings: Settings, user: str = USER, *, full: bool = False) -> FetchReport:
     with fast_client(settings) as client:
         return fetch_player(settings, user, full=full, client=client)
 
@@ -101,16 +101,64 @@ def test_recoverable_fault_gives_the_same_bytes_as_a_clean_run(
     assert [a.status for a in attempts if a.fault is None] == [200]
 
 
+class FakeClock:
+    """The client's retry clock: sleeping moves time on at once and is written down."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def clocked_client(settings: Settings, clock: FakeClock) -> ChessComClient:
+    return ChessComClient(settings, sleep=clock.sleep, monotonic=clock.monotonic)
+
+
 def test_retry_after_is_honoured_before_the_next_attempt(
     mirror: MirrorServer, tmp_path: Path
 ) -> None:
-    mirror.set_faults({TARGET_PATH: [Fault.http(429, retry_after="1")]})
-    settings = make_settings(tmp_path, mirror.base_url)
-    refresh(settings)
-    attempts = [r for r in mirror.log() if r.path == "/pub" + TARGET_PATH]
-    assert [a.status for a in attempts] == [429, 200]
-    # A lower bound the client must respect (the server asked for one second), not a speed test.
-    assert attempts[1].started - attempts[0].started >= 1.0
+    mirror.set_faults({TARGET_PATH: [Fault.http(429, retry_after="7")]})
+    clock = FakeClock()
+    settings = make_settings(tmp_path, mirror.base_url, chesscom_retry_budget_seconds=60)
+    with clocked_client(settings, clock) as client:
+        response = client.month(USER, TARGET)
+    assert response.status == 200
+    assert hits(mirror, TARGET_PATH) == [429, 200]
+    # The server asked for seven seconds; the default backoff's first step is 0.5-1 s.
+    assert len(clock.slept) == 1
+    assert clock.slept[0] >= 7.0
+
+
+def test_retry_after_beyond_the_budget_gives_up_without_waiting(
+    mirror: MirrorServer, tmp_path: Path
+) -> None:
+    mirror.set_faults({TARGET_PATH: [Fault.http(429, retry_after="3600", times=None)]})
+    clock = FakeClock()
+    settings = make_settings(tmp_path, mirror.base_url, chesscom_retry_budget_seconds=600)
+    with clocked_client(settings, clock) as client, pytest.raises(ChessComUnavailableError):
+        client.month(USER, TARGET)
+    assert clock.slept == []
+    assert hits(mirror, TARGET_PATH) == [429]
+
+
+def test_503_forever_spends_the_budget_and_no_more(mirror: MirrorServer, tmp_path: Path) -> None:
+    mirror.set_faults({TARGET_PATH: [Fault.http(503, times=None)]})
+    clock = FakeClock()
+    settings = make_settings(tmp_path, mirror.base_url, chesscom_retry_budget_seconds=120)
+    with clocked_client(settings, clock) as client, pytest.raises(ChessComUnavailableError) as err:
+        client.month(USER, TARGET)
+    assert err.value.problem == "HTTP 503"
+    # Backoff steps 1, 2, 4, 8, 16, 32, 60 s with equal jitter (half of each step at least):
+    # the first five sleeps total at most 31 s, so a 120 s budget allows six attempts or more.
+    assert len(hits(mirror, TARGET_PATH)) >= 6
+    assert sum(clock.slept) <= 120
+    assert all(a <= b * 2 for a, b in itertools.pairwise(clock.slept))
 
 
 # -- faults that fail one month: clear message, stored months intact -------------------------

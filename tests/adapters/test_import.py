@@ -12,19 +12,17 @@ from typing import Any
 
 import pytest
 
-from adapters.ingest import (
+from adapters.raw_store import RawStore
+from mirror import running_mirror
+from settings import Settings
+from tests.adapters.helpers import fetch_player, import_files, make_settings
+from transforms.imports import (
     ImportFormatError,
     canonical_game_url,
-    fetch_player,
-    import_files,
     pgn_end_time,
     san_moves,
     split_pgn,
 )
-from adapters.mirror import running_mirror
-from adapters.raw_store import RawStore
-from settings import Settings
-from tests.adapters.helpers import make_settings
 
 
 def stored_games(settings: Settings, user: str) -> dict[str, list[dict[str, object]]]:

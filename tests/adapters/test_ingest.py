@@ -10,11 +10,10 @@ from pathlib import Path
 import pytest
 
 from adapters.chesscom import ChessComClient, PlayerNotFoundError
-from adapters.ingest import fetch_player
-from adapters.mirror import running_mirror
 from adapters.raw_store import PlayerLockedError, RawStore
+from mirror import running_mirror
 from tests.adapters.helpers import TEST_USER_AGENT as UA
-from tests.adapters.helpers import make_settings
+from tests.adapters.helpers import fetch_player, make_settings
 
 JSON_PLAYERS = ["shaunchess123", "fabianocaruana", "magnuscarlsen", "wizardchiken"]
 

@@ -186,3 +186,31 @@ def test_every_file_is_fsynced_renamed_then_its_directory_fsynced(
         assert events[at - 1][0] == "fsync-file"
         assert Path(events[at - 1][1]).parent == target.parent
         assert events[at + 1] == ("fsync-dir", str(target.parent))
+
+
+def test_summaries_come_back_from_the_lake_exactly_as_computed(
+    tmp_path: Path, month: tuple[bytes, ParsedMonth, int]
+) -> None:
+    # Summarise and publish are separate steps that meet in the lake: the frames publish reads
+    # must be the ones summarise computed, dtypes, order and every value alike.
+    from adapters.warehouse import compute_summaries_from_frames
+
+    _, parsed, _ = month
+    computed = compute_summaries_from_frames(
+        parsed.games, parsed.moves, "shaunchess123", "Europe/Berlin"
+    )
+    lake = Lake(tmp_path)
+    lake.write_summaries("shaunchess123", computed)
+    back = lake.read_summaries("shaunchess123")
+    assert list(back) == list(computed)
+    for name, frame in computed.items():
+        assert back[name].schema == frame.schema, name
+        assert back[name].equals(frame, null_equal=True), name
+    # A later write with fewer summaries leaves no stale file to be read.
+    first = next(iter(computed))
+    lake.write_summaries("shaunchess123", {first: computed[first]})
+    assert list(lake.read_summaries("shaunchess123")) == [first]
+    assert [
+        p.name for p in (tmp_path / "summaries" / "username=shaunchess123").glob("*.parquet")
+    ] == [f"{first}.parquet"]
+    assert Lake(tmp_path).read_summaries("nobody") == {}

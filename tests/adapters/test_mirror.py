@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from adapters.chesscom import parse_http_date
-from adapters.mirror import Fault, running_mirror
+from mirror import Fault, running_mirror
 
 UA = {"User-Agent": "mirror-test/1.0 (test@example.com)"}
 
@@ -178,6 +178,17 @@ def test_faults_apply_n_times_then_the_url_serves_normally(fixtures_dir: Path) -
     assert [r.fault for r in log] == [
         "status 429", "status 503", "status 503", "html", "truncate", None, "drop", "short", None,
     ]  # fmt: skip
+
+
+def test_serving_a_fault_leaves_the_callers_fault_as_it_was(fixtures_dir: Path) -> None:
+    path = "/player/wizardchiken/games/2023/01"
+    mine = Fault.http(503, times=2)
+    added = Fault.http(429)
+    with running_mirror(fixtures_dir, faults={path: [mine]}) as mirror:
+        mirror.add_fault(path, added)
+        codes = [httpx.get(mirror.base_url + path, headers=UA).status_code for _ in range(4)]
+    assert codes == [503, 503, 429, 200]
+    assert (mine.times, added.times) == (2, 1)  # the plan the test wrote still says what it said
 
 
 def test_slow_fault_delays_and_the_log_counts_in_flight(fixtures_dir: Path) -> None:

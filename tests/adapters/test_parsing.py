@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from adapters.lake import Lake
-from adapters.parsing import build_lake
 from settings import Settings
+from tests.adapters.helpers import build_lake
 
 
 def _raw_copy(fixtures_dir: Path, tmp_path: Path, user: str) -> Settings:

@@ -29,6 +29,7 @@ def test_docs_and_document(real_published: str, tmp_path: Path) -> None:
         "/v1/players/{username}",
         "/v1/players/{username}/summaries/{name}",
         "/v1/players/{username}/games",
+        "/v1/players/{username}/focus",
         "/healthz",
         "/readyz",
     }
@@ -94,7 +95,7 @@ def test_schemathesis_finds_nothing(real_published: str, tmp_path: Path) -> None
     for result in schema.get_all_operations():
         assert isinstance(result, Ok), result
         operations.append(result.ok())
-    assert len(operations) == 5
+    assert len(operations) == 6
     by_path = {op.path: op for op in operations}
     published = [s.name for s in SUMMARIES]
     strategy = st.one_of(
@@ -104,6 +105,9 @@ def test_schemathesis_finds_nothing(real_published: str, tmp_path: Path) -> None
         # The published player, so that real bodies of every summary meet the schema.
         by_path["/v1/players/{username}"].as_strategy(path_parameters={"username": REAL_PLAYER}),
         by_path["/v1/players/{username}/games"].as_strategy(
+            path_parameters={"username": REAL_PLAYER}
+        ),
+        by_path["/v1/players/{username}/focus"].as_strategy(
             path_parameters={"username": REAL_PLAYER}
         ),
         *(

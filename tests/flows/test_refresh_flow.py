@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from adapters.database import Database
-from adapters.mirror import running_mirror
 from adapters.reads import read_player, read_summary_rows
+from mirror import running_mirror
 
 
 def test_flow_refreshes_a_player_and_reports_an_unknown_one(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.mirror import MirrorServer, running_mirror
+from mirror import MirrorServer, running_mirror
 from tests.reliability.state import State, cli_env, read_state, run_cli
 
 Reference = Callable[[str], tuple[Path, State]]

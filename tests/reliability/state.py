@@ -93,6 +93,15 @@ def _raw(data_dir: Path) -> dict[str, str]:
     }
 
 
+def _partition(path: Path) -> pl.DataFrame:
+    """One lake file's rows with its partition keys (username=..., month=... in the path)."""
+    frame = pl.read_parquet(path)
+    keys = dict(part.split("=", 1) for part in path.parts if "=" in part)
+    return frame.with_columns(
+        [pl.lit(value).alias(key) for key, value in keys.items() if key not in frame.columns]
+    )
+
+
 def _lake(data_dir: Path) -> dict[str, pl.DataFrame]:
     tables: dict[str, pl.DataFrame] = {}
     root = data_dir / "lake"
@@ -100,7 +109,7 @@ def _lake(data_dir: Path) -> dict[str, pl.DataFrame]:
         files = sorted((root / table).rglob("*.parquet"))
         if not files:
             continue
-        frame = pl.concat([pl.read_parquet(f) for f in files], how="diagonal_relaxed")
+        frame = pl.concat([_partition(f) for f in files], how="diagonal_relaxed")
         tables[table] = frame.sort(frame.columns)
     return tables
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.mirror import Fault, MirrorServer
+from mirror import Fault, MirrorServer
 from tests.reliability.conftest import Reference, copy_data
 from tests.reliability.state import assert_same_state, cli_env, read_state, run_cli
 

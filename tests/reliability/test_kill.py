@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.mirror import MirrorServer
+from mirror import MirrorServer
 from tests.reliability.conftest import Reference, copy_data
 from tests.reliability.state import (
     assert_same_state,

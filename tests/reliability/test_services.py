@@ -14,7 +14,7 @@ import httpx
 import psycopg
 import pytest
 
-from adapters.mirror import MirrorServer
+from mirror import MirrorServer
 from tests.reliability.conftest import Reference
 from tests.reliability.services import PrivateRedis, free_port, private_cluster
 from tests.reliability.state import cli_env, run_cli, start_cli

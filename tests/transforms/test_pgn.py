@@ -11,11 +11,12 @@ import chess
 import chess.pgn
 import pytest
 
+from transforms.archive import ply_columns
 from transforms.pgn import (
+    GameMoves,
     GameParseError,
     decode_tcn,
     make_board,
-    parse_clock,
     parse_headers,
     replay_movetext,
     replay_tcn,
@@ -24,12 +25,21 @@ from transforms.pgn import (
 )
 
 
+def uci(moves: GameMoves) -> list[str]:
+    """UCI of each ply, by the Polars expression the moves frame ships with."""
+    return list(ply_columns(moves)["uci"])
+
+
+def san(moves: GameMoves) -> list[str]:
+    return list(ply_columns(moves)["san"])
+
+
 def _replay(pgn: str) -> list[str]:
     headers, movetext = parse_headers(pgn)
     fen = headers.get("FEN") if headers.get("SetUp") == "1" else None
-    return replay_movetext(
-        movetext, make_board(rules_from_variant(headers.get("Variant")), fen)
-    ).uci
+    return uci(
+        replay_movetext(movetext, make_board(rules_from_variant(headers.get("Variant")), fen))
+    )
 
 
 @pytest.mark.parametrize(
@@ -74,20 +84,22 @@ def test_headers_and_movetext() -> None:
     [
         ("[%clk 0:02:58.6]", 178.6),
         ("[%clk 0:00:43]", 43.0),
-        ("[%clk 23:59:48]", 86388.0),
-        ("[%clk\n0:01:43.9]", 103.9),
+        ("[%clk 23:59:48]", 86388.0),  # daily games: hours beyond 9
+        ("[%clk\n0:01:43.9]", 103.9),  # the website export wraps inside the comment
+        ("[%timestamp 12] [%clk 0:00:05.25]", 5.25),
         ("no clock here", None),
     ],
 )
-def test_parse_clock(comment: str, seconds: float | None) -> None:
-    assert parse_clock(comment) == seconds
+def test_clock_comment_to_seconds(comment: str, seconds: float | None) -> None:
+    moves = replay_movetext(f"1. e4 {{{comment}}} 1... e5 *", chess.Board())
+    assert list(ply_columns(moves)["clock_seconds"]) == [seconds, None]
 
 
 def test_variations_nags_and_annotations_are_skipped() -> None:
     movetext = "1. e4!? $1 (1. d4 d5 (1... Nf6 2. c4)) 1... e5 {a comment} ; rest of line\n2. Nf3 *"
     out = replay_movetext(movetext, chess.Board())
-    assert out.uci == ["e2e4", "e7e5", "g1f3"]
-    assert out.san == ["e4", "e5", "Nf3"]
+    assert uci(out) == ["e2e4", "e7e5", "g1f3"]
+    assert san(out) == ["e4", "e5", "Nf3"]
 
 
 def test_illegal_move_says_which_and_where() -> None:
@@ -98,7 +110,7 @@ def test_illegal_move_says_which_and_where() -> None:
 def test_pinned_piece_and_ambiguity_fall_back_to_python_chess() -> None:
     # Two knights reach d2 (SAN says which); then a knight pinned by Bb4 may not leave d2.
     out = replay_movetext("1. d4 e5 2. dxe5 Nc6 3. Nf3 Bb4+ 4. Nbd2 Nge7", chess.Board())
-    assert out.uci[-2:] == ["b1d2", "g8e7"]
+    assert uci(out)[-2:] == ["b1d2", "g8e7"]
     with pytest.raises(GameParseError):
         # The d2 knight is pinned by Bb4: Nb3 is illegal although the knight "reaches" b3.
         replay_movetext("1. d4 e5 2. dxe5 Bb4+ 3. Nd2 Nc6 4. Nb3", chess.Board())
@@ -112,8 +124,8 @@ def test_tcn_matches_the_pgn_of_every_fixture_json_game(fixtures_dir: Path) -> N
             fen = headers.get("FEN") if headers.get("SetUp") == "1" else None
             from_pgn = replay_movetext(movetext, make_board(game["rules"], fen))
             from_tcn = replay_tcn(game["tcn"], make_board(game["rules"], fen))
-            assert from_tcn.uci == from_pgn.uci, game["url"]
-            assert from_tcn.san == [re.sub(r"[!?]+$", "", s) for s in from_pgn.san], game["url"]
+            assert uci(from_tcn) == uci(from_pgn), game["url"]
+            assert san(from_tcn) == [re.sub(r"[!?]+$", "", s) for s in san(from_pgn)], game["url"]
             checked += 1
     assert checked == 441
 

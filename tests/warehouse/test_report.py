@@ -145,3 +145,19 @@ def test_time_management_shares_show_games_as_n() -> None:
     assert "0.05 [0.02, 0.08] n=28" in text
     assert "n=880" not in text
     assert "n=870" not in text
+
+
+def test_what_to_work_on_opens_the_report_before_the_tables() -> None:
+    rows = [
+        {"time_class": "blitz", "color": "black", "games": 40, "games_with_ratings": 40,
+         "wins": 10, "draws": 0, "losses": 30, "score": 0.25, "score_low": 0.1,
+         "score_high": 0.4, "expected_score": 0.5, "residual": -0.25, "low_sample": 0},
+        {"time_class": "blitz", "color": "white", "games": 40, "games_with_ratings": 40,
+         "wins": 30, "draws": 0, "losses": 10, "score": 0.75, "score_low": 0.6,
+         "score_high": 0.9, "expected_score": 0.5, "residual": 0.25, "low_sample": 0},
+    ]  # fmt: skip
+    text = _render({"results": rows})
+    heading = text.index("What to work on")
+    item = text.index("1. As Black in blitz you score 0.25 below what the ratings predict")
+    assert heading < item < text.index("Results by time class and colour")
+    assert "As White" not in text  # scores above the ratings: nothing to work on there

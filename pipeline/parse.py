@@ -1,27 +1,17 @@
-"""The parse stage: raw monthly archives to lake partitions, only where bytes or parser changed."""
+"""The parse stage: which raw months to (re-)parse into the lake, run in a pool of processes."""
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
-import re
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING
 
-from adapters.lake import Lake
+from adapters.raw_store import sha256_bytes
+from pipeline.ports import Lake, RawStore
 from transforms.archive import MalformedArchiveError, parse_month
 from transforms.usernames import normalize_username
-
-if TYPE_CHECKING:
-    # Only for annotations: worker processes import this module and need not load pydantic.
-    from settings import Settings
-
-_YEAR_RE = re.compile(r"\d{4}")
-_MONTH_FILE_RE = re.compile(r"(\d{2})\.json")
 
 
 @dataclass
@@ -45,46 +35,21 @@ class _Outcome:
     error: str | None
 
 
-def raw_months(raw_dir: Path, username: str) -> dict[str, Path]:
-    """`YYYY-MM` -> file, for `<raw_dir>/<user>/<YYYY>/<MM>.json` (the raw store's layout)."""
-    base = raw_dir / username
-    found: dict[str, Path] = {}
-    if not base.is_dir():
-        return found
-    for year in base.iterdir():
-        if not (year.is_dir() and _YEAR_RE.fullmatch(year.name)):
-            continue
-        for file in year.iterdir():
-            match = _MONTH_FILE_RE.fullmatch(file.name)
-            if match and file.is_file() and 1 <= int(match.group(1)) <= 12:
-                found[f"{year.name}-{match.group(1)}"] = file
-    return dict(sorted(found.items()))
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def parse_one_month(lake_root: Path, username: str, month: str, path: Path) -> _Outcome:
+def parse_one_month(store: RawStore, lake: Lake, username: str, month: str) -> _Outcome:
     """Parse one raw month and write its partitions (runs in a worker process in backfills).
 
     The sha256 tagged on the partition is taken from the very bytes that were parsed.
     """
     try:
-        body = path.read_bytes()
+        body = store.read_month(username, month)
     except OSError as error:
-        return _Outcome(month, f"cannot read {path}: {error}")
-    sha = hashlib.sha256(body).hexdigest()
+        return _Outcome(month, f"{username} {month}: cannot read the raw month: {error}")
     try:
         parsed = parse_month(username, month, body)
     except MalformedArchiveError as error:
         return _Outcome(month, str(error))
     try:
-        Lake(lake_root).write_month(username, month, parsed, sha)
+        lake.write_month(username, month, parsed, sha256_bytes(body))
     except OSError as error:
         return _Outcome(month, f"{username} {month}: cannot write the lake partition: {error}")
     return _Outcome(month, None)
@@ -94,19 +59,21 @@ def _crashed(username: str, month: str, error: Exception) -> _Outcome:
     return _Outcome(month, f"{username} {month}: parser crashed: {type(error).__name__}: {error}")
 
 
-def _run(settings: Settings, username: str, todo: list[tuple[str, Path]]) -> Iterator[_Outcome]:
-    lake_root = settings.lake_dir
-    workers = min(settings.parse_workers, len(todo))
+def _run(
+    store: RawStore, lake: Lake, username: str, todo: list[str], workers: int
+) -> Iterator[_Outcome]:
+    workers = min(workers, len(todo))
     if workers <= 1:
-        for month, path in todo:
+        for month in todo:
             try:
-                yield parse_one_month(lake_root, username, month, path)
+                yield parse_one_month(store, lake, username, month)
             except Exception as error:
                 # Same contract as with workers: one month's crash must not stop the others.
                 yield _crashed(username, month, error)
         return
-    # Workers write their own partitions and return only a status, so no frame crosses processes;
-    # at most 2 months per worker are in flight, which bounds memory in a long backfill.
+    # Workers write their own partitions and return only a status, so no frame crosses processes
+    # (the store and lake go over as their root paths); at most 2 months per worker are in
+    # flight, which bounds memory in a long backfill.
     # "spawn", not fork: forking a process that already runs Polars' thread pool can deadlock.
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
@@ -114,12 +81,12 @@ def _run(settings: Settings, username: str, todo: list[tuple[str, Path]]) -> Ite
         queue = list(todo)
         while queue or pending:
             while queue and len(pending) < 2 * workers:
-                month, path = queue[0]
+                month = queue[0]
                 try:
-                    future = pool.submit(parse_one_month, lake_root, username, month, path)
+                    future = pool.submit(parse_one_month, store, lake, username, month)
                 except BrokenProcessPool as error:
                     # A worker died (e.g. killed for memory): the pool takes no more work.
-                    for month, _ in queue:
+                    for month in queue:
                         yield _Outcome(
                             month, f"{username} {month}: not parsed, the worker pool broke: {error}"
                         )
@@ -139,33 +106,36 @@ def _run(settings: Settings, username: str, todo: list[tuple[str, Path]]) -> Ite
                 yield _crashed(username, month, error)
 
 
-def build_lake(settings: Settings, username: str) -> ParseReport:
+def parse_player(store: RawStore, lake: Lake, username: str, *, workers: int = 1) -> ParseReport:
     """Bring the player's lake in line with the raw store.
 
     Parses months whose raw bytes (sha256) or parser version changed, keeps the others, removes
     partitions of months no longer in the raw store. A malformed month keeps its old partition
-    and is listed in `failed_months`.
+    and is listed in `failed_months`. With `workers` > 1 the months are parsed in that many
+    processes (the store and the lake must then be picklable, as the real ones are).
     """
     user = normalize_username(username)
-    lake = Lake(settings.lake_dir)
     report = ParseReport(username=user)
-    raw = raw_months(settings.raw_dir, user)
-    todo: list[tuple[str, Path]] = []
-    for month, path in raw.items():
+    raw = store.stored_months(user)
+    todo: list[str] = []
+    for month in raw:
         try:
-            sha = sha256_file(path)
+            sha = store.file_sha256(user, month)
         except OSError as error:
-            report.failed_months[month] = f"cannot read {path}: {error}"
+            report.failed_months[month] = f"{user} {month}: cannot read the raw month: {error}"
+            continue
+        if sha is None:  # removed since it was listed
             continue
         if lake.needs_parse(user, month, sha):
-            todo.append((month, path))
+            todo.append(month)
         else:
             report.months_skipped.append(month)
+    present = set(raw)
     for month in lake.months(user):
-        if month not in raw:
+        if month not in present:
             lake.remove_month(user, month)
             report.months_removed.append(month)
-    for outcome in _run(settings, user, todo):
+    for outcome in _run(store, lake, user, todo, workers):
         if outcome.error is None:
             report.months_parsed.append(outcome.month)
         else:
@@ -177,3 +147,6 @@ def build_lake(settings: Settings, username: str) -> ParseReport:
         report.moves += int(meta.get("moves", 0))
         report.parse_errors += int(meta.get("parse_errors", 0))
     return report
+
+
+__all__ = ["ParseReport", "parse_one_month", "parse_player"]

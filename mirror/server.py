@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from adapters.chesscom import format_chesscom_date, parse_http_date
+from adapters.raw_store import RawStore
 from transforms.usernames import InvalidUsernameError, normalize_username
 
 _ARCHIVES = re.compile(r"^/pub/player/([^/]+)/games/archives/?$")
@@ -190,11 +191,14 @@ class MirrorServer:
     def set_faults(self, plan: FaultPlan | None = None) -> None:
         """Replace the fault plan: {path: [Fault, ...]}; paths may omit the /pub prefix."""
         with self._lock:
-            self._faults = {_pub_path(p): list(fs) for p, fs in (plan or {}).items()}
+            # Copies: serving counts down `times`, which must not change the caller's Faults.
+            self._faults = {
+                _pub_path(p): [replace(f) for f in fs] for p, fs in (plan or {}).items()
+            }
 
     def add_fault(self, path: str, *faults: Fault) -> None:
         with self._lock:
-            self._faults.setdefault(_pub_path(path), []).extend(faults)
+            self._faults.setdefault(_pub_path(path), []).extend(replace(f) for f in faults)
 
     def clear_log(self) -> None:
         self.wait_idle()
@@ -265,11 +269,12 @@ class MirrorServer:
         return directory if directory.is_dir() else None
 
     def month_files(self, user: str) -> list[tuple[str, str, Path]]:
-        directory = self.root / user
+        # The folder has the raw store's layout, so the raw store's walker reads it.
+        store = RawStore(self.root)
         out: list[tuple[str, str, Path]] = []
-        for year_dir in sorted(directory.glob("[0-9][0-9][0-9][0-9]")):
-            for month_file in sorted(year_dir.glob("[0-1][0-9].json")):
-                out.append((year_dir.name, month_file.name[:2], month_file))
+        for month in store.stored_months(user):
+            year, mm = month.split("-")
+            out.append((year, mm, store.month_path(user, month)))
         return out
 
     def archives(self, user: str) -> _Resource:
@@ -296,6 +301,8 @@ class MirrorServer:
         return _Resource(
             text.encode(),
             mtime,
+            # Twice on purpose: real Chess.com sends this doubled parameter on /pgn
+            # (docs/chesscom-data.md), and clients must cope with it.
             "application/vnd.chess-pgn; charset=utf-8; charset=utf-8",
             {"Content-Disposition": (f'attachment; filename="ChessCom_{user}_{year}{month}.pgn"')},
         )

@@ -1,0 +1,1 @@
+"""The stage layer: each refresh stage's decisions as plain functions over the ports."""

@@ -1,0 +1,1 @@
+"""Policy tests of the stages over in-memory fakes: no HTTP, no filesystem, no real clock."""
