@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -12,8 +13,10 @@ from pydantic import ValidationError
 from rich.console import Console
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from adapters.database import Database
-    from pipeline.refresh import PlayerOutcome
+    from pipeline.refresh import PlayerOutcome, StageListener
     from settings import Settings
 
 app = typer.Typer(
@@ -24,6 +27,10 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Manage the published database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+track_app = typer.Typer(
+    help="The roster: players the nightly refresh keeps up to date.", no_args_is_help=True
+)
+app.add_typer(track_app, name="track")
 
 out = Console()
 err = Console(stderr=True)
@@ -75,6 +82,8 @@ def _describe(outcome: PlayerOutcome) -> str:
         )
     if outcome.analyse is not None:
         parts.append(outcome.analyse.describe())
+    if outcome.unchanged is not None:
+        parts.append(f"unchanged, snapshot {outcome.unchanged}")
     if outcome.publish is not None:
         pub = outcome.publish
         parts.append(
@@ -83,9 +92,52 @@ def _describe(outcome: PlayerOutcome) -> str:
     return "; ".join(parts)
 
 
+def _stage_text(player: str, stage: str, outcome: PlayerOutcome) -> str:
+    if stage == "fetch" and outcome.fetch is not None:
+        i = outcome.fetch
+        return f"{player}: {len(i.fetched)} months fetched ({i.months_listed} listed)"
+    if stage == "parse" and outcome.parse is not None:
+        return (
+            f"{player}: {outcome.parse.games} games parsed, {outcome.parse.parse_errors} rejected"
+        )
+    if stage == "publish":
+        return f"{player}: {'unchanged' if outcome.unchanged else 'published'}"
+    return f"{player}: failed"
+
+
+@contextlib.contextmanager
+def _progress(names: list[str]) -> Iterator[StageListener]:
+    """A bar per player on a terminal (fetch, parse, publish); plain lines on stderr otherwise."""
+    if not err.is_terminal:
+
+        def line(player: str, stage: str, outcome: PlayerOutcome) -> None:
+            err.print(_stage_text(player, stage, outcome), highlight=False, soft_wrap=True)
+
+        yield line
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err
+    ) as bars:
+        tasks = {name: bars.add_task(f"{name}: fetching", total=3) for name in names}
+
+        def bar(player: str, stage: str, outcome: PlayerOutcome) -> None:
+            task = tasks.get(player)
+            if task is None:
+                return
+            done = {"fetch": 1, "parse": 2, "publish": 3}.get(stage)
+            bars.update(task, description=_stage_text(player, stage, outcome), completed=done)
+
+        yield bar
+
+
 @app.command()
 def refresh(
-    usernames: Annotated[list[str], typer.Argument(help="Chess.com usernames.", metavar="USER...")],
+    usernames: Annotated[
+        list[str] | None,
+        typer.Argument(help="Chess.com usernames (default: the roster).", metavar="[USER...]"),
+    ] = None,
     full: Annotated[
         bool, typer.Option("--full", help="Revalidate every stored month, not just recent ones.")
     ] = False,
@@ -98,20 +150,29 @@ def refresh(
 
     Reads CHESSCOM_BASE_URL, CHESSCOM_USER_AGENT, DATA_DIR, DATABASE_URL, PLAYER_TIMEZONES and the
     other CHESSCOM_* settings. Runs as a Prefect flow when PREFECT_API_URL names a server, else runs
-    the same stages directly. Exits 0 only when every player was refreshed completely.
+    the same stages directly. Without USER, refreshes the roster (`chess-patterns track`). Exits 0
+    only when every player was refreshed completely.
     """
     settings = _settings()
-    if os.environ.get("PREFECT_API_URL"):
-        from flows.refresh import refresh_flow
+    names = list(usernames or [])
+    if not names:
+        from adapters.roster import list_players
 
-        outcomes = refresh_flow(list(usernames), full=full, offline=offline)
+        names = [p.username for p in list_players(_database(settings))]
+        if not names:
+            raise _fail("no USER given and the roster is empty: `chess-patterns track add USER`")
+    if os.environ.get("PREFECT_API_URL"):
+        from flows.refresh import run_refresh
+
+        outcomes = run_refresh(settings, names, full=full, offline=offline)
     else:
         from pipeline.refresh import refresh_players
 
         database = _database(settings)
-        outcomes = refresh_players(
-            settings, usernames, full=full, offline=offline, database=database
-        )
+        with _progress(names) as on_stage:
+            outcomes = refresh_players(
+                settings, names, full=full, offline=offline, database=database, on_stage=on_stage
+            )
     for outcome in outcomes:
         if outcome.error is not None:
             err.print(f"[bold red]error:[/] {outcome.error}", highlight=False, soft_wrap=True)
@@ -268,6 +329,56 @@ def report(
     if published is None:
         raise _fail(f"{name!r} has not been published yet: run `chess-patterns refresh {name}`")
     render_report(out, name, published.summaries)
+
+
+@track_app.command("add")
+def track_add(
+    username: Annotated[str, typer.Argument(help="A Chess.com username.")],
+    timezone: Annotated[
+        str | None,
+        typer.Option(help="IANA time zone of the player's time_of_day (e.g. Europe/Oslo)."),
+    ] = None,
+) -> None:
+    """Put a player on the roster (or change its time zone). Reads DATABASE_URL (or DATA_DIR)."""
+    from adapters.database import PublishError
+    from adapters.roster import add_player
+    from transforms.usernames import InvalidUsernameError
+
+    settings = _settings()
+    try:
+        player = add_player(_database(settings), username, timezone)
+    except (InvalidUsernameError, ValueError, PublishError) as error:
+        raise _fail(str(error)) from None
+    zone = player.timezone or f"{settings.timezone_for(player.username)} (default)"
+    out.print(f"tracking [bold]{player.username}[/] (time zone {zone})", highlight=False)
+
+
+@track_app.command("remove")
+def track_remove(username: Annotated[str, typer.Argument(help="A tracked player.")]) -> None:
+    """Take a player off the roster; its published summaries stay. Reads DATABASE_URL."""
+    from adapters.database import PublishError
+    from adapters.roster import remove_player
+    from transforms.usernames import InvalidUsernameError
+
+    settings = _settings()
+    try:
+        removed = remove_player(_database(settings), username)
+    except (InvalidUsernameError, PublishError) as error:
+        raise _fail(str(error)) from None
+    if not removed:
+        raise _fail(f"{username!r} is not on the roster: see `chess-patterns track list`")
+    out.print(f"no longer tracking [bold]{username.lower()}[/]", highlight=False)
+
+
+@track_app.command("list")
+def track_list() -> None:
+    """Print the roster, one player a line with its time zone. Reads DATABASE_URL."""
+    from adapters.roster import list_players
+
+    settings = _settings()
+    for player in list_players(_database(settings)):
+        zone = player.timezone or f"{settings.timezone_for(player.username)} (default)"
+        out.print(f"{player.username}\t{zone}", highlight=False)
 
 
 @db_app.command()

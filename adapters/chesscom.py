@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
 import json
+import os
 import random
 import re
+import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -23,8 +30,13 @@ from transforms.usernames import InvalidUsernameError, normalize_username
 
 # Chess.com answers parallel requests from one client with 429, so every ChessComClient in the
 # process shares this lock: one request in flight at a time, whatever the number of refreshes.
+# Other processes are kept out by the client's request gate (see machine_request_gate).
 _REQUEST_LOCK = threading.Lock()
 _last_request_end = 0.0
+
+# Held around every request: a context manager factory. The default is a lock file shared by
+# every process on the machine; a Prefect worker injects a global concurrency slot instead.
+RequestGate = Callable[[], AbstractContextManager[object]]
 
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
 _ARCHIVE_MONTH = re.compile(r"/([0-9]{4})/([0-9]{2})/?$")
@@ -162,6 +174,33 @@ def _looks_like_html(response: httpx.Response, body: bytes) -> bool:
     return "html" in content_type or head.startswith((b"<!doctype", b"<html", b"<"))
 
 
+def machine_lock_path(base_url: str) -> Path:
+    """The lock file every process on this machine takes before asking `base_url`."""
+    digest = hashlib.sha256(base_url.rstrip("/").encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"chess-patterns-requests-{digest}.lock"
+
+
+def machine_request_gate(base_url: str) -> RequestGate:
+    """One request in flight per upstream on this machine, whatever the number of processes.
+
+    flock belongs to an open file description, so each acquisition opens the file anew (threads
+    exclude each other too), and the kernel drops the lock when a holder dies: a killed refresh
+    never leaves it stuck.
+    """
+    path = machine_lock_path(base_url)
+
+    @contextlib.contextmanager
+    def gate() -> Iterator[None]:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
+
+    return gate
+
+
 def _month_path(month: str) -> str:
     year, mm = month.split("-")
     return f"{year}/{mm}"
@@ -179,6 +218,7 @@ class ChessComClient:
         connect_retries: int = 2,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
+        request_gate: RequestGate | None = None,
     ) -> None:
         self.settings = settings
         # The retry loop's clock seam: tests pass a fake clock whose sleep moves its monotonic,
@@ -186,6 +226,7 @@ class ChessComClient:
         self._sleep = sleep
         self._monotonic = monotonic
         self.base_url = settings.chesscom_base_url.rstrip("/")
+        self.request_gate = request_gate or machine_request_gate(self.base_url)
         self.backoff_base = backoff_base_seconds
         self.backoff_cap = backoff_cap_seconds
         self.connect_retries = connect_retries
@@ -279,7 +320,8 @@ class ChessComClient:
     # -- the request loop ----------------------------------------------------------------
     def _send(self, url: str, headers: dict[str, str]) -> tuple[httpx.Response, bytes]:
         global _last_request_end
-        with _REQUEST_LOCK:
+        # The process lock first, so threads queue here and one at a time asks the gate.
+        with _REQUEST_LOCK, self.request_gate():
             if self.min_interval > 0:
                 # Real time, whatever clock this client was given: the interval is kept
                 # between every client of the process.
@@ -503,7 +545,10 @@ __all__ = [
     "MonthResponse",
     "PlayerGoneError",
     "PlayerNotFoundError",
+    "RequestGate",
     "format_chesscom_date",
     "http_date",
+    "machine_lock_path",
+    "machine_request_gate",
     "parse_http_date",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -48,6 +48,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 SNAPSHOT_ID_HEX = 20  # 80 bits of sha256: collision-free for any realistic number of snapshots
+# Games become Python rows this many at a time (digest, then COPY/insert), so a publish holds one
+# batch of row tuples, not the whole history's (200,000 games as tuples took ~1 GB).
+GAMES_BATCH = 5_000
 
 
 @dataclass
@@ -140,6 +143,10 @@ def _canonical(value: Any) -> str:
 
 def _digest_rows(digest: Any, label: str, rows: Iterable[Sequence[Any]]) -> None:
     digest.update(f"\x1e{label}\n".encode())
+    _digest_rows_body(digest, rows)
+
+
+def _digest_rows_body(digest: Any, rows: Iterable[Sequence[Any]]) -> None:
     for row in rows:
         digest.update(("\x1f".join(map(_canonical, row)) + "\n").encode())
 
@@ -162,10 +169,40 @@ def _row_bytes(row: Sequence[Any]) -> int:
 
 
 @dataclass
+class _GameRows:
+    """A player's games as published: one row per game_id (its last copy), in game_id order,
+    produced in batches of GAMES_BATCH row tuples (GAMES_COLUMNS order, snapshot_id empty
+    until `snapshot` is set)."""
+
+    frame: pl.DataFrame
+    order: pl.Series  # row positions in `frame`: the last copy of each game_id, by game_id
+    what: str
+    snapshot: str | None = None
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def batches(self) -> Iterator[list[tuple[Any, ...]]]:
+        columns = [(n, k) for n, k in GAMES_COLUMNS if n != "snapshot_id"]
+        at = [n for n, _ in GAMES_COLUMNS].index("snapshot_id")
+        for start in range(0, len(self.order), GAMES_BATCH):
+            part = self.frame.select(pl.all().gather(self.order.slice(start, GAMES_BATCH)))
+            rows = _frame_rows(part, columns, self.what)
+            if self.snapshot is None:
+                yield rows
+            else:
+                yield [(*r[:at], self.snapshot, *r[at:]) for r in rows]
+
+    def rows(self) -> Iterator[tuple[Any, ...]]:
+        for batch in self.batches():
+            yield from batch
+
+
+@dataclass
 class _Prepared:
     username: str
     snapshot_id: str
-    games: list[tuple[Any, ...]]  # GAMES_COLUMNS order with snapshot_id filled in
+    games: _GameRows  # GAMES_COLUMNS order with snapshot_id filled in
     summaries: dict[str, tuple[Summary, list[tuple[Any, ...]]]]  # columns..., ord, snapshot_id
     game_count: int
     first_game_at: datetime | None
@@ -194,9 +231,18 @@ def _prepare(
     )
     _check_columns(games, [n for n, _ in game_cols], f"the games frame of {username}", False)
     _check_owner(games, username, f"the games frame of {username}")
-    # A game is keyed by its uuid: the same game twice (a month fetched twice) is published once.
-    games = games.unique(subset=["game_id"], keep="last", maintain_order=True).sort("game_id")
-    game_rows = _frame_rows(games, game_cols, f"the games frame of {username}")
+    # A game is keyed by its uuid: the same game twice (a month fetched twice) is published once,
+    # as its last copy; games go out in game_id order. Only the positions are computed here: the
+    # rows are built batch by batch (_GameRows), never all at once.
+    order = (
+        games.select(pl.col("game_id"))
+        .with_row_index("_at")
+        .group_by("game_id")
+        .agg(pl.col("_at").last())
+        .sort("game_id")
+        .get_column("_at")
+    )
+    game_rows = _GameRows(games, order, f"the games frame of {username}")
 
     summary_rows: dict[str, tuple[Summary, list[tuple[Any, ...]]]] = {}
     for name in sorted(summaries):
@@ -214,22 +260,23 @@ def _prepare(
         summary_rows[name] = (summary, rows)
 
     digest = hashlib.sha256()
-    _digest_rows(digest, "games", game_rows)
+    digest.update(b"\x1egames\n")
+    for batch in game_rows.batches():
+        _digest_rows_body(digest, batch)
     for name, (summary, rows) in summary_rows.items():
         _digest_rows(digest, f"{name}@v{summary.version}", rows)
     snapshot = digest.hexdigest()[:SNAPSHOT_ID_HEX]
 
-    game_index = [n for n, _ in GAMES_COLUMNS].index("snapshot_id")
-    full_games = [(*r[:game_index], snapshot, *r[game_index:]) for r in game_rows]
+    game_rows.snapshot = snapshot
     full_summaries = {
         name: (summary, [(*r, i, snapshot) for i, r in enumerate(rows)])
         for name, (summary, rows) in summary_rows.items()
     }
-    end_times = [t for t in games.get_column("end_time").to_list() if t is not None]
+    end_times = [t for t in games.get_column("end_time").gather(order).to_list() if t is not None]
     return _Prepared(
         username=username,
         snapshot_id=snapshot,
-        games=full_games,
+        games=game_rows,
         summaries=full_summaries,
         game_count=len(game_rows),
         first_game_at=min(end_times) if end_times else None,
@@ -246,10 +293,9 @@ def _load(
     dialect: Dialect,
     table: str,
     columns: Sequence[tuple[str, str]],
-    rows: Sequence[tuple[Any, ...]],
+    batches: Iterable[Sequence[tuple[Any, ...]]],
 ) -> None:
-    if not rows:
-        return
+    """Write the rows, batch by batch, inside the caller's transaction (one COPY on PostgreSQL)."""
     names = ", ".join(quote_ident(n) for n, _ in columns)
     if dialect == "postgresql":
         driver = conn.connection.driver_connection
@@ -258,13 +304,21 @@ def _load(
             driver.cursor() as cursor,
             cursor.copy(f"copy {quote_ident(table)} ({names}) from stdin") as copy,
         ):
-            for row in rows:
-                copy.write_row(row)
+            for rows in batches:
+                for row in rows:
+                    copy.write_row(row)
         return
     kinds = [k for _, k in columns]
-    encoded = [tuple(to_db(k, v, dialect) for k, v in zip(kinds, row, strict=True)) for row in rows]
     marks = ", ".join("?" for _ in columns)
-    conn.exec_driver_sql(f"insert into {quote_ident(table)} ({names}) values ({marks})", encoded)
+    for rows in batches:
+        if not rows:
+            continue
+        encoded = [
+            tuple(to_db(k, v, dialect) for k, v in zip(kinds, row, strict=True)) for row in rows
+        ]
+        conn.exec_driver_sql(
+            f"insert into {quote_ident(table)} ({names}) values ({marks})", encoded
+        )
 
 
 def _summary_table_columns(summary: Summary) -> list[tuple[str, ColumnType]]:
@@ -348,14 +402,16 @@ def _publish(
             text(f"delete from {quote_ident(definition.table)} where username = :username"),
             {"username": username},
         )
-    _load(conn, dialect, "games", GAMES_COLUMNS, prepared.games)
+    if len(prepared.games):
+        _load(conn, dialect, "games", GAMES_COLUMNS, prepared.games.batches())
     for summary, rows in prepared.summaries.values():
-        _load(conn, dialect, summary.table, _summary_table_columns(summary), rows)
+        if rows:
+            _load(conn, dialect, summary.table, _summary_table_columns(summary), [rows])
 
     if dialect == "postgresql":
         size = _postgres_bytes(conn, username, prepared)
     else:
-        size = sum(map(_row_bytes, prepared.games)) + sum(
+        size = sum(map(_row_bytes, prepared.games.rows())) + sum(
             _row_bytes(r) for _, rows in prepared.summaries.values() for r in rows
         )
 

@@ -11,13 +11,9 @@ Run from the repository root: `uv run python bench/bench_parse.py [--games N] [-
    writes) runs in a fresh process with 1 and then 2 worker processes; each reports its wall time,
    games/s and plies/s beside the bare `chess.pgn.read_game` loop over the same PGNs (baseline,
    same run) and their ratio. Peak memory is that of the whole process tree (the stage process,
-   its workers and their helpers together): every 50 ms each process' peak RSS since the last
-   sample (VmHWM, reset through /proc/<pid>/clear_refs) is read and summed over the tree; the
-   largest sum is reported, so a spike shorter than 50 ms is not missed. (A sum of RSS counts
-   shared library pages once per process and adds peaks of one 50 ms window that need not
-   coincide, so it errs high, never low.) getrusage's ru_maxrss is not used: Linux carries
-   the forking parent's RSS over exec into the child's ru_maxrss, so it reported this script's
-   own size (264 MB) for a stage process whose real peak was 175 MB.
+   its workers and their helpers together), sampled by bench/proctree.py: every 50 ms each
+   process' peak RSS since the last sample (VmHWM, reset through /proc/<pid>/clear_refs), summed
+   over the tree; the largest sum is reported, so a spike shorter than 50 ms is not missed.
 3. The speed-up of 2 workers over 1 is printed beside a control measured in the same run: pure
    CPU work in 2 processes over 1. On a shared 2-core machine the control shows when the machine,
    not the code, caps the speed-up.
@@ -34,7 +30,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from datetime import UTC, datetime
@@ -44,6 +39,11 @@ from typing import Any
 import chess.pgn
 
 REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bench.proctree import TreeSampler  # noqa: E402
+
 FIXTURES = Path(
     os.environ.get("CHESS_FIXTURES_DIR", REPO.parent / "shared" / "fixtures" / "chesscom")
 )
@@ -176,94 +176,6 @@ print(json.dumps({"wall": wall, "games": report.games, "moves": report.moves,
 """
 
 
-_PAGE = os.sysconf("SC_PAGE_SIZE")
-
-
-def _children(pid: int) -> list[int]:
-    """Direct children of `pid` (every thread's children file; a /proc scan if unavailable)."""
-    found: list[int] = []
-    try:
-        for task in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{task}/children") as handle:
-                found.extend(int(c) for c in handle.read().split())
-        return found
-    except FileNotFoundError:
-        pass
-    except OSError:
-        return found
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as handle:
-                    # Field 4 is the parent pid; the command name (field 2) may contain spaces.
-                    if int(handle.read().rsplit(")", 1)[1].split()[1]) == pid:
-                        found.append(int(entry))
-            except (OSError, IndexError, ValueError):
-                continue
-    return found
-
-
-def _peak_and_reset(pid: int) -> int:
-    """Bytes: the process' peak RSS since the previous call (VmHWM, then reset via clear_refs
-    "5"), so a spike between two samples is still counted; the current RSS if reset fails."""
-    with open(f"/proc/{pid}/status") as handle:
-        fields = dict(line.split(":", 1) for line in handle if ":" in line)
-    try:
-        with open(f"/proc/{pid}/clear_refs", "w") as handle:
-            handle.write("5")
-    except OSError:
-        return int(fields["VmRSS"].split()[0]) * 1024
-    return int(fields["VmHWM"].split()[0]) * 1024
-
-
-def tree_rss(root: int) -> tuple[int, int]:
-    """(bytes, processes): summed peak resident memory of `root` and all its descendants over
-    the last sampling window (each process' high-water mark since the previous sample)."""
-    total = count = 0
-    todo, seen = [root], set()
-    while todo:
-        pid = todo.pop()
-        if pid in seen:
-            continue
-        seen.add(pid)
-        try:
-            total += _peak_and_reset(pid)
-        except (OSError, KeyError, IndexError, ValueError):
-            continue  # exited between the listing and the read
-        count += 1
-        todo.extend(_children(pid))
-    return total, count
-
-
-class TreeSampler:
-    """Samples the process tree under a pid every `interval` seconds; keeps the largest sum."""
-
-    def __init__(self, pid: int, interval: float = 0.05) -> None:
-        self.pid = pid
-        self.interval = interval
-        self.peak_bytes = 0
-        self.processes_at_peak = 0
-        self.max_processes = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            total, count = tree_rss(self.pid)
-            self.max_processes = max(self.max_processes, count)
-            if total > self.peak_bytes:
-                self.peak_bytes, self.processes_at_peak = total, count
-            self._stop.wait(self.interval)
-
-    def __enter__(self) -> TreeSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
 def bench_stage(data_dir: Path, workers: int) -> dict[str, Any]:
     shutil.rmtree(data_dir / "lake", ignore_errors=True)
     child = subprocess.Popen(
@@ -278,9 +190,11 @@ def bench_stage(data_dir: Path, workers: int) -> dict[str, Any]:
     if child.returncode != 0:
         raise RuntimeError(f"parse_player with {workers} worker(s) failed:\n{stderr}")
     result: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
-    result["tree_peak_mb"] = sampler.peak_bytes / 2**20
-    result["processes_at_peak"] = sampler.processes_at_peak
-    result["max_processes"] = sampler.max_processes
+    peak = max(sampler.samples, key=lambda s: s.total)
+    result["tree_peak_mb"] = peak.total / 2**20
+    result["processes_at_peak"] = len(peak.per_pid)
+    result["max_processes"] = max(len(s.per_pid) for s in sampler.samples)
+    result["process_peak_mb"] = sampler.peaks(sampler.samples)["process_peak_mb"]
     return result
 
 

@@ -9,12 +9,15 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from adapters.chesscom import ChessComClient, ChessComError
 from adapters.database import Database
 from adapters.lake import Lake
 from adapters.raw_store import PlayerLockedError, RawStore, now_utc
+from adapters.roster import tracked_timezone
+from adapters.unchanged import record_published, source_fingerprint, unchanged_snapshot
 from pipeline import ports
 from pipeline.analyse import AnalyseReport, EngineFacts, analyse
 from pipeline.fetch import FetchReport, fetch_player
@@ -47,6 +50,7 @@ class Adapters:
     revalidate_after_days: int
     parse_workers: int
     timezone_for: Callable[[str], str]
+    lake_root: Path  # where the no-op check keeps what each published snapshot came from
     # The engine stage (pipeline/analyse.py) and the lake it reads evaluations from; None
     # runs no engine (the engine summaries are then published empty).
     analyse: Callable[[str], AnalyseReport] | None = None
@@ -58,15 +62,17 @@ def build_adapters(
 ) -> Adapters:
     """Wire the real adapters from the one settings object (the caller owns `source`); the
     database is built from the settings unless the entry point already checked one."""
+    target = database if database is not None else Database.from_settings(settings)
     return Adapters(
         source=source,
         store=RawStore(settings.raw_dir),
         lake=Lake(settings.lake_dir),
-        database=database if database is not None else Database.from_settings(settings),
+        database=target,
         clock=now_utc,
         revalidate_after_days=settings.revalidate_after_days,
         parse_workers=settings.parse_workers,
-        timezone_for=settings.timezone_for,
+        timezone_for=lambda name: _timezone_for(settings, target, name),
+        lake_root=settings.lake_dir,
         analyse=functools.partial(analyse, settings),
         engine_lake=Lake(settings.lake_dir),
     )
@@ -89,6 +95,8 @@ class PlayerOutcome:
     analyse: AnalyseReport | None = None
     summarise: SummariseReport | None = None
     publish: PublishReport | None = None
+    # The snapshot id still served when nothing changed since it was published (no publish).
+    unchanged: str | None = None
     error: str | None = None
     error_kind: str | None = None  # the failure's exception class name, e.g. "BlockedError"
     warnings: list[str] = field(default_factory=list)
@@ -98,11 +106,48 @@ class PlayerOutcome:
         return self.error is None and not self.warnings
 
 
+def _timezone_for(settings: Settings, database: Database, username: str) -> str:
+    """A tracked player's time zone is the roster's; PLAYER_TIMEZONES serves the others."""
+    return tracked_timezone(database, username) or settings.timezone_for(username)
+
+
+def source_of(adapters: Adapters, username: str, *, engine_tag: str | None = None) -> str:
+    """The fingerprint of what the player's summaries are computed from (lake, registry, zone,
+    engine)."""
+    source = f"{adapters.timezone_for(username)}|engine={engine_tag}"
+    return source_fingerprint(adapters.lake_root, username, source, adapters.database)
+
+
+def unchanged(adapters: Adapters, username: str, fingerprint: str) -> str | None:
+    """The published snapshot id when it was computed from `fingerprint` (a no-op refresh
+    then summarises and publishes nothing), else None."""
+    return unchanged_snapshot(adapters.lake_root, username, fingerprint, adapters.database)
+
+
+def record(adapters: Adapters, username: str, fingerprint: str, report: PublishReport) -> None:
+    """After a publish: the snapshot now served came from `fingerprint`."""
+    record_published(adapters.lake_root, username, fingerprint, report.snapshot_id)
+
+
+# Told each time a player's stage ends: (player, stage, outcome so far); the CLI draws progress.
+StageListener = Callable[[str, str, "PlayerOutcome"], None]
+
+
+def _quiet(_player: str, _stage: str, _outcome: PlayerOutcome) -> None:
+    return None
+
+
 def run_player(
-    adapters: Adapters, username: str, *, full: bool = False, offline: bool = False
+    adapters: Adapters,
+    username: str,
+    *,
+    full: bool = False,
+    offline: bool = False,
+    on_stage: StageListener = _quiet,
 ) -> PlayerOutcome:
     """Fetch, parse, summarise and publish one player; a failure is reported, never raised."""
     outcome = PlayerOutcome(username=username)
+    shown = username
     store, lake = adapters.store, adapters.lake
     try:
         name = normalize_username(username)
@@ -121,6 +166,7 @@ def run_player(
                 )
                 name = outcome.fetch.username
                 outcome.warnings += outcome.fetch.failed.values()
+                on_stage(shown, "fetch", outcome)
             elif not store.stored_months(name):
                 raise LookupError(
                     f"no stored archives for {name!r}: "
@@ -129,6 +175,7 @@ def run_player(
             outcome.parse = parse_player(store, lake, name, workers=adapters.parse_workers)
             # Both stages' failure messages already name the player and the month.
             outcome.warnings += outcome.parse.failed_months.values()
+            on_stage(shown, "parse", outcome)
             tag = None
             if adapters.analyse is not None:
                 # No engine is not a failure: the report says so in one line, and every
@@ -138,12 +185,19 @@ def run_player(
                 if outcome.analyse.failed:
                     outcome.warnings.append(outcome.analyse.failed)
             engine_lake = adapters.engine_lake
-            outcome.summarise = summarise_player(
-                lake, name, adapters.timezone_for(name), engine_tag=tag, engine_lake=engine_lake
-            )
-            outcome.publish = publish_player(
-                adapters.database, lake, name, engine_tag=tag, engine_lake=engine_lake
-            )
+            # Nothing newly analysed and the lake as published: the no-op publishes nothing.
+            fingerprint = source_of(adapters, name, engine_tag=tag)
+            fresh = outcome.analyse is not None and bool(outcome.analyse.analysed_now)
+            outcome.unchanged = None if fresh else unchanged(adapters, name, fingerprint)
+            if outcome.unchanged is None:
+                outcome.summarise = summarise_player(
+                    lake, name, adapters.timezone_for(name), engine_tag=tag, engine_lake=engine_lake
+                )
+                outcome.publish = publish_player(
+                    adapters.database, lake, name, engine_tag=tag, engine_lake=engine_lake
+                )
+                record(adapters, name, fingerprint, outcome.publish)
+            on_stage(shown, "publish", outcome)
     except (ChessComError, PlayerLockedError, LookupError, ValueError) as error:
         outcome.error = str(error)
         outcome.error_kind = type(error).__name__
@@ -160,6 +214,8 @@ def run_player(
         # One player's unexpected failure must not stop the others; the log keeps the traceback.
         logger.exception("refresh of %s failed", username)
         outcome.error = f"{username}: {type(error).__name__}: {error}"
+    if outcome.error is not None:
+        on_stage(shown, "failed", outcome)
     return outcome
 
 
@@ -187,6 +243,7 @@ def refresh_players(
     full: bool = False,
     offline: bool = False,
     database: Database | None = None,
+    on_stage: StageListener = _quiet,
 ) -> list[PlayerOutcome]:
     """Refresh several players side by side, sharing one polite Chess.com client."""
     with open_adapters(settings, database) as adapters:
@@ -194,7 +251,9 @@ def refresh_players(
         with ThreadPoolExecutor(max_workers=workers) as pool:
             return list(
                 pool.map(
-                    lambda name: run_player(adapters, name, full=full, offline=offline),
+                    lambda name: run_player(
+                        adapters, name, full=full, offline=offline, on_stage=on_stage
+                    ),
                     usernames,
                 )
             )
@@ -204,9 +263,13 @@ __all__ = [
     "MAX_PLAYERS_IN_PARALLEL",
     "Adapters",
     "PlayerOutcome",
+    "StageListener",
     "build_adapters",
     "open_adapters",
+    "record",
     "refresh_player",
     "refresh_players",
     "run_player",
+    "source_of",
+    "unchanged",
 ]

@@ -135,3 +135,27 @@ left join (
 ) as g on true
 where p.username = :username
 order by g.end_time desc nulls last, g.game_id
+
+-- name: upsert_tracked_player
+-- adds a player to the roster, or changes its time zone when it is already there
+insert into tracked_players (username, timezone, added_at)
+values (:username, :timezone, :added_at)
+on conflict (username) do update set
+    timezone = coalesce(excluded.timezone, tracked_players.timezone);
+
+-- name: delete_tracked_player
+-- takes a player off the roster (its published rows stay)
+delete from tracked_players
+where username = :username;
+
+-- name: select_tracked_players
+-- the roster, in name order
+select username, timezone, added_at
+from tracked_players
+order by username;
+
+-- name: select_tracked_timezone
+-- the time zone a tracked player's summaries are computed in (null: the default)
+select timezone
+from tracked_players
+where username = :username;

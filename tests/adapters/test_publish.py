@@ -137,6 +137,35 @@ def test_republishing_identical_data_changes_nothing(database_url: str) -> None:
     assert len(before["games"]) == 5
 
 
+def test_games_go_out_in_batches_and_the_last_copy_wins(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = Database.from_url(database_url)
+    summaries, games = alice()
+    # Game 0 delivered again at the end with another opponent: that later copy is published.
+    changed = games.head(1).with_columns(pl.lit("someone-else").alias("opponent"))
+    frame = pl.concat([games, changed])
+    monkeypatch.setattr(publish, "GAMES_BATCH", 2)  # 5 games: batches of 2, 2 and 1
+    small = publish_player(db, "alice", summaries, frame)
+    engine = create_engine(db.sqlalchemy_url)
+    with engine.connect() as conn:
+        query = text("select game_id, opponent from games where username = 'alice'")
+        by_id: dict[str, str] = {str(r[0]): str(r[1]) for r in conn.execute(query)}
+    engine.dispose()
+    assert len(by_id) == 5
+    assert by_id[games["game_id"][0]] == "someone-else"
+    assert by_id[games["game_id"][1]] == games["opponent"][1]
+    # One batch for everything: the same digest, so the served snapshot is left alone.
+    monkeypatch.setattr(publish, "GAMES_BATCH", 10_000)
+    whole = publish_player(db, "alice", alice()[0], frame.reverse())
+    assert whole.snapshot_id != small.snapshot_id  # reversed: game 0's other copy is last now
+    again = publish_player(db, "alice", alice()[0], frame)
+    assert again.rows == small.rows
+    monkeypatch.setattr(publish, "GAMES_BATCH", 2)
+    assert publish_player(db, "alice", alice()[0], frame).snapshot_id == (again.snapshot_id)
+    assert again.snapshot_id == small.snapshot_id
+
+
 def test_new_data_moves_the_snapshot_and_replaces_rows(database_url: str) -> None:
     summaries, games = alice()
     first = publish_player(Database.from_url(database_url), "alice", summaries, games)

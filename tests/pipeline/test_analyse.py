@@ -221,9 +221,10 @@ def test_refresh_publishes_engine_numbers_and_analyses_nothing_twice(
     second = refresh_player(settings, PLAYER, offline=True)
     assert second.analyse is not None
     assert (second.analyse.analysed_now, second.analyse.positions) == ([], 0)
-    assert second.publish is not None
     assert first.publish is not None
-    assert second.publish.snapshot_id == first.publish.snapshot_id  # the same numbers
+    # Nothing new analysed, nothing changed: the no-op publishes nothing, the snapshot stays.
+    assert second.publish is None
+    assert second.unchanged == first.publish.snapshot_id  # the same numbers
 
 
 def test_missing_engine_one_line_and_everything_else_published(

@@ -1,0 +1,1 @@
+"""Tests of the benchmark tools (bench/): the corpus builder and the report smoke test."""
