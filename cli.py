@@ -6,14 +6,16 @@ import contextlib
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import AsyncIterator, Iterator
+
+    from fastapi import FastAPI
 
     from adapters.database import Database
     from pipeline.refresh import PlayerOutcome, StageListener
@@ -257,12 +259,38 @@ def serve(
 
         upgrade_schema(database)
     _database(settings, api=True)
+    api = create_app(settings)
     if database.dialect == "sqlite" and worker and not os.environ.get("PREFECT_API_URL"):
         # The embedded default has no other process to run on-demand analyses: one thread here.
-        from pipeline.analyses import start_worker_thread
+        _with_worker_thread(api, settings)
+    uvicorn.run(api, host=host, port=port, access_log=False)
 
-        start_worker_thread(settings)
-    uvicorn.run(create_app(settings), host=host, port=port, access_log=False)
+
+def _with_worker_thread(api: FastAPI, settings: Settings) -> None:
+    """Runs an analyses worker in a thread while the app is up, stopped when it shuts down.
+    The thread imports the pipeline itself, so the API's start never waits for Polars."""
+    import threading
+    from contextlib import asynccontextmanager
+
+    inner = api.router.lifespan_context
+
+    def work(stop: threading.Event) -> None:
+        from pipeline.analyses import run_worker
+
+        run_worker(settings, stop=stop)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[Any]:
+        stop = threading.Event()
+        thread = threading.Thread(target=work, args=(stop,), name="analyses-worker", daemon=True)
+        thread.start()
+        try:
+            async with inner(app) as state:
+                yield state
+        finally:
+            stop.set()  # the worker ends after the analysis it is running
+
+    api.router.lifespan_context = lifespan
 
 
 @app.command()

@@ -109,15 +109,3 @@ def run_worker(
     finally:
         queue.close()
     return done
-
-
-def start_worker_thread(settings: Settings) -> tuple[threading.Thread, threading.Event]:
-    """One background worker (a daemon thread) for `chess-patterns serve`; set the event to
-    stop it after the analysis it is running."""
-    stop = threading.Event()
-    thread = threading.Thread(
-        target=run_worker, args=(settings,), kwargs={"stop": stop}, name="analyses-worker"
-    )
-    thread.daemon = True
-    thread.start()
-    return thread, stop

@@ -421,3 +421,19 @@ def test_the_worker_command_runs_what_the_api_queued(
         assert done["state"] == "succeeded"
         profile = client.get(f"/v1/players/{PLAYER}").json()
         assert profile["game_count"] == fixture_game_count(fixtures_dir, PLAYER)
+
+
+def test_serve_runs_a_worker_thread_for_the_app_s_lifetime(
+    sqlite_url: str, mirror: MirrorServer, tmp_path: Path
+) -> None:
+    """As `chess-patterns serve` does on the embedded default: the worker starts with the app."""
+    from cli import _with_worker_thread
+
+    upgrade_schema(Database.from_url(sqlite_url))
+    settings = settings_for(sqlite_url, mirror, tmp_path)
+    app = create_app(settings)
+    _with_worker_thread(app, settings)
+    with TestClient(app) as client:
+        posted = client.post("/v1/analyses", json={"username": OTHER})
+        assert posted.status_code == 202
+        assert follow(client, posted.headers["Location"])["state"] == "succeeded"
