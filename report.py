@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from transforms.focus import what_to_work_on
+from transforms.focus import as_number, what_to_work_on
 from transforms.registry import SUMMARIES, Summary
 
 MAX_ROWS = 25
@@ -56,25 +56,14 @@ def _plain(value: object, digits: int = 3) -> str:
     return str(value)
 
 
-def _number(value: object) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    try:
-        return float(str(value))
-    except ValueError:
-        return None
-
-
 def _rate_cell(row: Mapping[str, object], name: str) -> str:
     """`0.62 [0.55, 0.69] n=34`: the rate, its 95 % interval and its sample size."""
-    value = _number(row.get(name))
+    value = as_number(row.get(name))
     if value is None:
         return "-"
     digits = 1 if name == "mean_accuracy" else 2
     text = f"{value:.{digits}f}"
-    low, high = _number(row.get(f"{name}_low")), _number(row.get(f"{name}_high"))
+    low, high = as_number(row.get(f"{name}_low")), as_number(row.get(f"{name}_high"))
     if low is not None and high is not None:
         text += f" [{low:.{digits}f}, {high:.{digits}f}]"
     n_column = RATE_N.get(name)
@@ -88,7 +77,7 @@ def _cell(row: Mapping[str, object], name: str) -> str:
         return _rate_cell(row, name)
     value = row.get(name)
     if name == "residual":
-        number = _number(value)
+        number = as_number(value)
         return "-" if number is None else f"{number:+.3f}"
     if name.startswith(("performance_", "mean_opponent_rating", "mean_rating")):
         return _plain(value, 0)
@@ -107,7 +96,7 @@ def _natural(value: object) -> tuple[int, float, str]:
     """`all` first, then numbers (also "10+", "-100..-50") by value, then text."""
     if value == "all":
         return (0, 0.0, "")
-    number = _number(value)
+    number = as_number(value)
     if number is None and isinstance(value, str):
         match = _LEADING_NUMBER.match(value)
         number = float(match.group()) if match else None
@@ -122,7 +111,7 @@ def _sort_key(summary: Summary) -> Callable[[Mapping[str, object]], tuple[object
     def key(row: Mapping[str, object]) -> tuple[object, ...]:
         parts: list[object] = []
         if summary.name in SORT_BY_GAMES:
-            parts.append(-(_number(row.get("games")) or 0))
+            parts.append(-(as_number(row.get("games")) or 0))
         parts.extend(_natural(row.get(name)) for name in names)
         return tuple(parts)
 

@@ -28,6 +28,7 @@ from adapters.migrations import SchemaNotCurrentError
 from adapters.raw_store import PlayerLockedError
 from adapters.roster import list_players
 from pipeline import refresh as runner
+from pipeline.analyse import AnalyseReport
 from pipeline.fetch import FetchReport, fetch_player
 from pipeline.parse import ParseReport, parse_player
 from pipeline.publish import PublishReport, publish_player
@@ -154,10 +155,29 @@ def parse_task(a: Adapters, username: str) -> ParseReport:
     return parse_player(a.store, a.lake, username, workers=a.parse_workers)
 
 
+def analyse_step(settings: Settings, a: Adapters, username: str) -> AnalyseReport | None:
+    """The engine stage: with a budget, its batches are tasks on Dask (flows/analyse.py, a
+    subflow); without one, the stage only reads the engine's tag, so the no-op check and the
+    published coverage match the command line's."""
+    if settings.engine_budget_games > 0:
+        # Imported here: Dask is heavy, and a refresh without an engine budget never needs it.
+        from flows.analyse import run_analyse_flow
+
+        return run_analyse_flow(settings, username)
+    return a.analyse(username) if a.analyse is not None else None
+
+
 @task(name="summarise", cache_policy=NO_CACHE)
-def summarise_task(a: Adapters, username: str) -> SummariseReport:
-    """Every summary from the lake in DuckDB, left in the lake by name."""
-    return summarise_player(a.lake, username, a.timezone_for(username))
+def summarise_task(a: Adapters, username: str, engine_tag: str | None) -> SummariseReport:
+    """Every summary from the lake in DuckDB (engine facts under `engine_tag`), left in the
+    lake by name."""
+    return summarise_player(
+        a.lake,
+        username,
+        a.timezone_for(username),
+        engine_tag=engine_tag,
+        engine_lake=a.engine_lake,
+    )
 
 
 @task(
@@ -170,9 +190,11 @@ def summarise_task(a: Adapters, username: str) -> SummariseReport:
     # that needs `db upgrade` will not fix itself.
     retry_condition_fn=_transient((OperationalError, PublishError), never=(SchemaNotCurrentError,)),
 )
-def publish_task(a: Adapters, username: str) -> PublishReport:
+def publish_task(a: Adapters, username: str, engine_tag: str | None) -> PublishReport:
     """The summaries the lake holds and its games, published in one transaction."""
-    return publish_player(a.database, a.lake, username)
+    return publish_player(
+        a.database, a.lake, username, engine_tag=engine_tag, engine_lake=a.engine_lake
+    )
 
 
 # --- the per-player flow ---------------------------------------------------------------------
@@ -261,12 +283,19 @@ def refresh_player(
                 )
             outcome.parse = _timed(seconds, "parse", lambda: parse_task(a, name))
             outcome.warnings += outcome.parse.failed_months.values()
+            outcome.analyse = _timed(seconds, "analyse", lambda: analyse_step(settings, a, name))
+            tag = outcome.analyse.engine_tag if outcome.analyse is not None else None
+            if outcome.analyse is not None and outcome.analyse.failed:
+                outcome.warnings.append(outcome.analyse.failed)
             # Checked in the flow, not a task: a no-op run costs no task run at all.
-            fingerprint = runner.source_of(a, name)
-            outcome.unchanged = runner.unchanged(a, name, fingerprint)
+            fingerprint = runner.source_of(a, name, engine_tag=tag)
+            fresh = outcome.analyse is not None and bool(outcome.analyse.analysed_now)
+            outcome.unchanged = None if fresh else runner.unchanged(a, name, fingerprint)
             if outcome.unchanged is None:
-                outcome.summarise = _timed(seconds, "summarise", lambda: summarise_task(a, name))
-                outcome.publish = _timed(seconds, "publish", lambda: publish_task(a, name))
+                outcome.summarise = _timed(
+                    seconds, "summarise", lambda: summarise_task(a, name, tag)
+                )
+                outcome.publish = _timed(seconds, "publish", lambda: publish_task(a, name, tag))
                 runner.record(a, name, fingerprint, outcome.publish)
     except Exception as error:
         text = str(error) or type(error).__name__

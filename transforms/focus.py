@@ -65,7 +65,8 @@ class Focus:
         return asdict(self)
 
 
-def _number(value: object) -> float | None:
+def as_number(value: object) -> float | None:
+    """A published cell as a float: None for missing, booleans and text that is no number."""
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int | float):
@@ -86,7 +87,7 @@ def _specific(row: Row) -> bool:
 
 
 def _cost(row: Row, games_column: str) -> float | None:
-    residual, games = _number(row.get("residual")), _number(row.get(games_column))
+    residual, games = as_number(row.get("residual")), as_number(row.get(games_column))
     if residual is None or games is None:
         return None
     return residual * games
@@ -122,7 +123,7 @@ def _main_loss(terminations: Iterable[Row], time_class: str, color: str) -> Row 
             continue
         if row.get("result") != "loss":
             continue
-        games = int(_number(row.get("games")) or 0)
+        games = int(as_number(row.get("games")) or 0)
         if games <= 0:
             continue
         name = str(row.get("termination"))
@@ -191,17 +192,17 @@ def what_to_work_on(
     picked: list[Focus] = []
     for cost, time_class, color, row in candidates[:count]:
         residual = float(row["residual"])
-        score = _number(row.get("score"))
-        low, high = _number(row.get("score_low")), _number(row.get("score_high"))
+        score = as_number(row.get("score"))
+        low, high = as_number(row.get("score_low")), as_number(row.get("score_high"))
         opening = _worst_opening(openings, time_class, color)
         loss = _main_loss(terminations, time_class, color)
         focus = Focus(
             time_class=time_class,
             color=color,
-            games=int(_number(row.get("games")) or 0),
-            games_with_ratings=int(_number(row.get("games_with_ratings")) or 0),
+            games=int(as_number(row.get("games")) or 0),
+            games_with_ratings=int(as_number(row.get("games_with_ratings")) or 0),
             score=score if score is not None else 0.0,
-            expected_score=_number(row.get("expected_score")) or 0.0,
+            expected_score=as_number(row.get("expected_score")) or 0.0,
             residual=residual,
             residual_low=_shift(residual, low, score),
             residual_high=_shift(residual, high, score),
@@ -209,10 +210,10 @@ def what_to_work_on(
             low_sample=_flag(row.get("low_sample")),
             opening_family=str(opening["opening_family"]) if opening else None,
             opening_points=_cost(opening, "games") if opening else None,
-            opening_games=int(_number(opening.get("games")) or 0) if opening else None,
+            opening_games=int(as_number(opening.get("games")) or 0) if opening else None,
             loss_termination=str(loss["termination"]) if loss else None,
-            loss_termination_games=int(_number(loss.get("games")) or 0) if loss else None,
-            losses=int(_number(row.get("losses")) or 0),
+            loss_termination_games=int(as_number(loss.get("games")) or 0) if loss else None,
+            losses=int(as_number(row.get("losses")) or 0),
             text="",
         )
         picked.append(replace(focus, text=_sentence(focus)))

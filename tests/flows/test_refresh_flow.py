@@ -155,3 +155,33 @@ def test_a_month_that_failed_fails_the_run_after_publishing_the_rest(
     player = read_player(Database.from_settings(settings), "shaunchess123")
     assert player is not None
     assert player["game_count"] == total - july
+
+
+def test_the_flow_publishes_the_engine_numbers_the_lake_holds(
+    prefect_harness: None, fixtures_dir: Path, tmp_path: Path
+) -> None:
+    """Evaluations made by a direct refresh (2 games, a tiny node limit) are published by the
+    flow's own run too: it reads the engine's tag, so its summaries join the evaluations."""
+    import shutil
+
+    from flows.refresh import refresh_player, using_settings
+    from pipeline.refresh import refresh_player as direct_refresh
+
+    if shutil.which("stockfish") is None and not Path("/usr/games/stockfish").exists():
+        pytest.fail("stockfish is not installed (.ci/run installs it)")
+    with running_mirror(fixtures_dir) as mirror:
+        settings = _settings(tmp_path, mirror.base_url).model_copy(
+            update={"engine_budget_games": 2, "engine_nodes": 500, "engine_workers": 1}
+        )
+        direct = direct_refresh(settings, "wizardchiken")
+        assert direct.ok, direct.error or direct.warnings
+        assert direct.analyse is not None
+        assert len(direct.analyse.analysed_now) == 2
+        # The flow must publish afresh (nothing served any more), not find its snapshot there.
+        (tmp_path / "published.sqlite").unlink()
+        with using_settings(settings.model_copy(update={"engine_budget_games": 0})):
+            state = refresh_player("wizardchiken", full=True, return_state=True)
+    assert state.is_completed(), state.message
+    rows = read_summary_rows(Database.from_settings(settings), "wizardchiken", "engine_accuracy")
+    assert rows, "no engine_accuracy rows published by the flow"
+    assert max(int(row["analysed_games"]) for row in rows) == 2
