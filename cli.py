@@ -163,6 +163,14 @@ def refresh(
         names = [p.username for p in list_players(_database(settings))]
         if not names:
             raise _fail("no USER given and the roster is empty: `chess-patterns track add USER`")
+    # A name that cannot be a Chess.com username stops the command before anything runs.
+    from transforms.usernames import InvalidUsernameError, normalize_username
+
+    for name in names:
+        try:
+            normalize_username(name)
+        except InvalidUsernameError as error:
+            raise _fail(str(error)) from None
     if os.environ.get("PREFECT_API_URL"):
         from flows.refresh import run_refresh
 

@@ -80,7 +80,11 @@ def main() -> None:
                 "months_skipped": len(parse.months_skipped) if parse else None,
                 "ingest": repr(ingest)[:300] if ingest else None,
                 "published_rows": outcome.publish.rows if outcome.publish else None,
-                "snapshot_id": outcome.publish.snapshot_id if outcome.publish else None,
+                # A no-op refresh publishes nothing and names the snapshot it left in place.
+                "snapshot_id": (
+                    outcome.publish.snapshot_id if outcome.publish else outcome.unchanged
+                ),
+                "unchanged": outcome.unchanged is not None,
             }
         )
     )

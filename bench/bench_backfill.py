@@ -217,7 +217,11 @@ def bench_size(
         shutil.rmtree(data_dir, ignore_errors=True)
     if backfill["games"] != games:
         raise RuntimeError(f"the backfill counted {backfill['games']} games, not {games}")
-    if noop["snapshot_id"] != backfill["snapshot_id"] or noop["months_parsed"]:
+    if (
+        noop["snapshot_id"] != backfill["snapshot_id"]
+        or noop["months_parsed"]
+        or not noop["unchanged"]
+    ):
         raise RuntimeError(f"the no-op refresh changed something: {noop}")
     return {
         "games": games,

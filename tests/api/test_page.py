@@ -217,7 +217,8 @@ def expected_marks(server: str, user: str, time_class: str, color: str) -> dict[
 
 def drawn_marks(page: Any) -> dict[str, int]:
     counts: dict[str, int] = page.evaluate(
-        """() => Object.fromEntries([...document.querySelectorAll("figure.chart")].map((f) => [
+        """() => Object.fromEntries([...document.querySelectorAll("figure.chart:not(.engine)")]
+          .map((f) => [
             f.id.replace("chart-", ""),
             [...f.querySelectorAll("svg g.marks")].reduce((n, g) => n + g.children.length, 0),
         ]))"""
