@@ -111,7 +111,17 @@ def redis_url() -> Iterator[str]:
         client.close()
 
 
-@pytest.fixture(autouse=True)
-def _no_engine_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Refreshes in tests analyse no games unless a test asks (engine time is CI time)."""
-    monkeypatch.setenv("ENGINE_BUDGET_GAMES", "0")
+@pytest.fixture(autouse=True, scope="session")
+def _no_engine_by_default() -> Iterator[None]:
+    """Refreshes in tests analyse no games unless a test asks (engine time is CI time).
+
+    Session-wide, set before any fixture runs: module- and session-scoped fixtures that refresh
+    a player (the reliability suite's clean runs, the API's real player) are set up before any
+    function-scoped fixture, so a per-test setting came too late for them."""
+    before = os.environ.get("ENGINE_BUDGET_GAMES")
+    os.environ["ENGINE_BUDGET_GAMES"] = "0"
+    yield
+    if before is None:
+        os.environ.pop("ENGINE_BUDGET_GAMES", None)
+    else:
+        os.environ["ENGINE_BUDGET_GAMES"] = before
