@@ -113,7 +113,9 @@ def _progress(names: list[str]) -> Iterator[StageListener]:
     if not err.is_terminal:
 
         def line(player: str, stage: str, outcome: PlayerOutcome) -> None:
-            err.print(_stage_text(player, stage, outcome), highlight=False, soft_wrap=True)
+            # A failure is told once, by the one error line at the end, not also here.
+            if stage != "failed":
+                err.print(_stage_text(player, stage, outcome), highlight=False, soft_wrap=True)
 
         yield line
         return

@@ -111,7 +111,13 @@ def test_postgres_restarted_under_load_gives_503_then_recovers_without_a_restart
     mirror: MirrorServer, tmp_path: Path
 ) -> None:
     with private_cluster() as cluster:
-        env = cli_env(mirror.base_url, tmp_path / "data", DATABASE_URL=cluster.url)
+        # The readers loop as fast as the API answers: past the default per-address limit.
+        env = cli_env(
+            mirror.base_url,
+            tmp_path / "data",
+            DATABASE_URL=cluster.url,
+            API_RATE_LIMIT_PER_MINUTE="10000000",
+        )
         for args in (("db", "upgrade"), ("refresh", PLAYER)):
             result = run_cli(*args, env=env)
             assert result.returncode == 0, result.stderr
